@@ -1,0 +1,290 @@
+//! The `samebits` command line: argument parsing, human and JSON output, exit codes.
+
+use crate::config::{DataSource, OptimizerKind, TrainConfig};
+use crate::data::{builtin_digits_split, load_csv, split_test_fraction, CsvOptions, Dataset};
+use crate::train::{self, EpochStats, Progress, RunResult};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use samebits::layers::Activation;
+use samebits::model::Init;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Exit code for a run that failed (bad data, non-finite values).
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit code for a command line that could not be understood.
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "samebits", version, about = "Bit-reproducible neural-network training", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train an MLP (default: the built-in digits) and print its digest.
+    Train(TrainArgs),
+}
+
+#[derive(Args, Debug)]
+struct TrainArgs {
+    /// Number of passes over the training data.
+    #[arg(long, default_value_t = 20)]
+    epochs: u32,
+    /// Rows per mini-batch.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.05)]
+    lr: f32,
+    /// SGD momentum.
+    #[arg(long, default_value_t = 0.9)]
+    momentum: f32,
+    /// L2 weight decay.
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f32,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
+    optimizer: OptimizerKind,
+    /// Hidden layer widths, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "128,64")]
+    hidden: Vec<usize>,
+    /// Activation after each hidden layer: relu, tanh or sigmoid.
+    #[arg(long, default_value = "relu", value_parser = parse_activation)]
+    activation: Activation,
+    /// Weight initialisation: glorot or he.
+    #[arg(long, default_value = "glorot", value_parser = parse_init)]
+    init: Init,
+    /// Random seed for initialisation and data order.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Worker threads (default: all cores). The digest is the same for every value.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Train on a CSV file: numeric feature columns, then an integer label column.
+    #[arg(long, value_name = "FILE.csv")]
+    data: Option<PathBuf>,
+    /// The CSV file's first line is a header.
+    #[arg(long, requires = "data")]
+    header: bool,
+    /// Number of classes (default: largest label + 1).
+    #[arg(long, requires = "data")]
+    classes: Option<usize>,
+    /// Fraction of the CSV's rows, taken from its end, held out for testing.
+    #[arg(long, requires = "data", default_value_t = 0.2)]
+    test_fraction: f64,
+    /// Print one JSON object instead of the human-readable report.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_activation(s: &str) -> Result<Activation, String> {
+    Activation::from_name(s).ok_or_else(|| format!("unknown activation '{s}' (expected relu, tanh or sigmoid)"))
+}
+
+fn parse_init(s: &str) -> Result<Init, String> {
+    Init::from_name(s).ok_or_else(|| format!("unknown initialisation '{s}' (expected glorot or he)"))
+}
+
+impl TrainArgs {
+    fn config(&self) -> TrainConfig {
+        let threads = self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let data = match &self.data {
+            None => DataSource::Digits,
+            Some(path) => DataSource::Csv {
+                path: path.clone(),
+                header: self.header,
+                classes: self.classes,
+                test_fraction: self.test_fraction,
+            },
+        };
+        TrainConfig {
+            data,
+            hidden: self.hidden.clone(),
+            activation: self.activation,
+            init: self.init,
+            optimizer: self.optimizer,
+            lr: self.lr,
+            momentum: self.momentum,
+            weight_decay: self.weight_decay,
+            batch: self.batch,
+            epochs: self.epochs,
+            seed: self.seed,
+            threads,
+        }
+    }
+}
+
+/// Loads the training and test sets a configuration names.
+pub fn load_data(source: &DataSource) -> Result<(Dataset, Dataset), String> {
+    match source {
+        DataSource::Digits => Ok(builtin_digits_split()),
+        DataSource::Csv { path, header, classes, test_fraction } => {
+            let opts = CsvOptions { header: *header, n_classes: *classes };
+            let data = load_csv(path, &opts).map_err(|e| e.to_string())?;
+            split_test_fraction(data, *test_fraction).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Runs the command line `args` (program name first), writing reports to `out` and errors
+/// to `err`; returns the process exit code. Never panics on user input.
+pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e, out, err),
+    };
+    let Command::Train(args) = cli.command;
+    let config = args.config();
+    match train_command(&config, args.json, out) {
+        Ok(()) => 0,
+        Err(message) => {
+            let _ = writeln!(err, "samebits: error: {message}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+/// Help and version go to `out` with exit 0; anything else is one line on `err`, exit 2.
+fn usage_error(e: clap::Error, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = write!(out, "{e}");
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                EXIT_USAGE
+            } else {
+                0
+            }
+        }
+        _ => {
+            let text = e.to_string();
+            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let _ = writeln!(err, "samebits: error: {first} (see 'samebits train --help')");
+            EXIT_USAGE
+        }
+    }
+}
+
+fn train_command(config: &TrainConfig, json: bool, out: &mut dyn Write) -> Result<(), String> {
+    config.validate()?;
+    let (train_set, test_set) = load_data(&config.data)?;
+    let describe = describe_run(config, &train_set, &test_set);
+    let total_steps = config.epochs as u64 * train_set.rows().div_ceil(config.batch) as u64;
+    let result = if json {
+        train::run(config, &train_set, &test_set, &mut train::Quiet).map_err(|e| e.to_string())?
+    } else {
+        writeln!(out, "{}", crate::env::summary(config.threads)).map_err(io)?;
+        writeln!(out, "{describe}").map_err(io)?;
+        let mut progress = HumanProgress::new(total_steps, config.epochs, out);
+        let result = train::run(config, &train_set, &test_set, &mut progress);
+        progress.bar.finish_and_clear();
+        progress.failed.map_or(Ok(()), Err)?;
+        result.map_err(|e| e.to_string())?
+    };
+    if json {
+        writeln!(out, "{}", json_report(config, &result)).map_err(io)?;
+    } else {
+        writeln!(
+            out,
+            "test accuracy {:.2}% ({}/{})\ndigest {}",
+            100.0 * result.test_accuracy(),
+            result.test_correct,
+            result.test_rows,
+            result.digest
+        )
+        .map_err(io)?;
+    }
+    Ok(())
+}
+
+fn io(e: std::io::Error) -> String {
+    format!("cannot write output: {e}")
+}
+
+fn describe_run(config: &TrainConfig, train: &Dataset, test: &Dataset) -> String {
+    let data = match &config.data {
+        DataSource::Digits => "built-in digits".to_string(),
+        DataSource::Csv { path, .. } => path.display().to_string(),
+    };
+    let widths: Vec<String> = std::iter::once(train.n_features)
+        .chain(config.hidden.iter().copied())
+        .chain(std::iter::once(train.n_classes))
+        .map(|w| w.to_string())
+        .collect();
+    let optimizer = match config.optimizer {
+        OptimizerKind::Sgd => format!("sgd lr {} momentum {}", config.lr, config.momentum),
+        OptimizerKind::Adam => format!("adam lr {}", config.lr),
+    };
+    format!(
+        "data {data}: {} train / {} test rows · model {} {} · {optimizer} · batch {} · {} epochs · seed {}",
+        train.rows(),
+        test.rows(),
+        widths.join("-"),
+        config.activation.name(),
+        config.batch,
+        config.epochs,
+        config.seed
+    )
+}
+
+fn json_report(config: &TrainConfig, r: &RunResult) -> serde_json::Value {
+    serde_json::json!({
+        "samebits_version": env!("CARGO_PKG_VERSION"),
+        "contract_version": samebits::CONTRACT_VERSION,
+        "digest": r.digest.to_string(),
+        "test_accuracy": r.test_accuracy(),
+        "test_correct": r.test_correct,
+        "test_rows": r.test_rows,
+        "final_loss": r.final_loss(),
+        "epochs": r.epochs.len(),
+        "steps": r.steps,
+        "params": r.params,
+        "threads": config.threads,
+        "config": config,
+        "history": r.epochs,
+    })
+}
+
+/// Progress bar on stderr (only when it is a terminal) and one line per epoch on `out`.
+struct HumanProgress<'o> {
+    bar: ProgressBar,
+    epochs: u32,
+    out: &'o mut dyn Write,
+    failed: Option<String>,
+}
+
+impl<'o> HumanProgress<'o> {
+    fn new(total_steps: u64, epochs: u32, out: &'o mut dyn Write) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(total_steps), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} steps {elapsed_precise}") {
+            bar.set_style(style);
+        }
+        Self { bar, epochs, out, failed: None }
+    }
+}
+
+impl Progress for HumanProgress<'_> {
+    fn step(&mut self, done: u64) {
+        self.bar.set_position(done);
+    }
+
+    fn epoch(&mut self, s: &EpochStats) {
+        let line = format!(
+            "epoch {:>width$}/{}  loss {:.6}  test accuracy {:.2}%",
+            s.epoch,
+            self.epochs,
+            s.train_loss,
+            100.0 * s.test_accuracy,
+            width = self.epochs.to_string().len()
+        );
+        let out = &mut self.out;
+        if let Err(e) = self.bar.suspend(|| writeln!(out, "{line}")) {
+            self.failed.get_or_insert(io(e));
+        }
+    }
+}

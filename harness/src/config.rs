@@ -1,0 +1,158 @@
+//! Everything that determines a training run, with the documented defaults.
+
+use samebits::layers::Activation;
+use samebits::model::{Init, DEFAULT_MAX_LAYERS};
+use samebits::optim::{Adam, Optimizer, Sgd};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Where the samples come from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataSource {
+    /// The built-in UCI digits: first 1500 rows train, last 297 test, pixels / 16.
+    Digits,
+    /// A user CSV file; the last `test_fraction` of its rows are held out.
+    Csv { path: PathBuf, header: bool, classes: Option<usize>, test_fraction: f64 },
+}
+
+/// Optimizer choice on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerKind {
+    /// SGD with momentum (NUMERICS.md §7.1).
+    Sgd,
+    /// Adam (NUMERICS.md §7.2).
+    Adam,
+}
+
+/// A complete training configuration.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrainConfig {
+    pub data: DataSource,
+    pub hidden: Vec<usize>,
+    #[serde(serialize_with = "activation_name")]
+    pub activation: Activation,
+    #[serde(serialize_with = "init_name")]
+    pub init: Init,
+    pub optimizer: OptimizerKind,
+    pub lr: f32,
+    pub momentum: f32,
+    pub weight_decay: f32,
+    pub batch: usize,
+    pub epochs: u32,
+    pub seed: u64,
+    pub threads: usize,
+}
+
+impl Default for TrainConfig {
+    /// The default run: digits, MLP 64-128-64-10 ReLU, SGD lr 0.05 momentum 0.9, batch 32,
+    /// 20 epochs, seed 42, one thread.
+    fn default() -> Self {
+        Self {
+            data: DataSource::Digits,
+            hidden: vec![128, 64],
+            activation: Activation::Relu,
+            init: Init::GlorotUniform,
+            optimizer: OptimizerKind::Sgd,
+            lr: 0.05,
+            momentum: 0.9,
+            weight_decay: 0.0,
+            batch: 32,
+            epochs: 20,
+            seed: 42,
+            threads: 1,
+        }
+    }
+}
+
+/// Most classes a model may have: a label such as 4000000000 in a CSV is far more likely a
+/// wrong column than a real class, and would need gigabytes of weights.
+pub const MAX_CLASSES: usize = 65_536;
+
+impl TrainConfig {
+    /// The optimizer with its hyper-parameters.
+    pub fn optimizer(&self) -> Optimizer {
+        match self.optimizer {
+            OptimizerKind::Sgd => {
+                Optimizer::Sgd(Sgd { lr: self.lr, momentum: self.momentum, weight_decay: self.weight_decay })
+            }
+            OptimizerKind::Adam => Optimizer::Adam(Adam { weight_decay: self.weight_decay, ..Adam::with_lr(self.lr) }),
+        }
+    }
+
+    /// Checks the values the command line cannot check alone.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.batch == 0 {
+            return Err("--batch must be at least 1".into());
+        }
+        if self.epochs == 0 {
+            return Err("--epochs must be at least 1".into());
+        }
+        if self.threads == 0 {
+            return Err("--threads must be at least 1".into());
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(format!("--lr must be a positive finite number, got {}", self.lr));
+        }
+        if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
+            return Err(format!("--momentum must be in [0, 1), got {}", self.momentum));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(format!("--weight-decay must be a non-negative finite number, got {}", self.weight_decay));
+        }
+        if self.hidden.len() + 1 > DEFAULT_MAX_LAYERS {
+            return Err(format!(
+                "--hidden lists {} layers; at most {} hidden layers",
+                self.hidden.len(),
+                DEFAULT_MAX_LAYERS - 1
+            ));
+        }
+        if self.hidden.contains(&0) {
+            return Err("--hidden widths must be at least 1".into());
+        }
+        if let DataSource::Csv { test_fraction, .. } = &self.data {
+            if !(0.0..1.0).contains(test_fraction) {
+                return Err(format!("--test-fraction must be in [0, 1), got {test_fraction}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn activation_name<S: serde::Serializer>(a: &Activation, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(a.name())
+}
+
+fn init_name<S: serde::Serializer>(i: &Init, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(i.name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid_and_documented() {
+        let c = TrainConfig::default();
+        c.validate().unwrap();
+        assert_eq!((c.hidden.as_slice(), c.batch, c.epochs, c.seed), (&[128, 64][..], 32, 20, 42));
+        assert_eq!(c.optimizer(), Optimizer::Sgd(Sgd { lr: 0.05, momentum: 0.9, weight_decay: 0.0 }));
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        let bad = [
+            TrainConfig { batch: 0, ..Default::default() },
+            TrainConfig { epochs: 0, ..Default::default() },
+            TrainConfig { lr: f32::NAN, ..Default::default() },
+            TrainConfig { lr: -1.0, ..Default::default() },
+            TrainConfig { momentum: 1.0, ..Default::default() },
+            TrainConfig { hidden: vec![4; 8], ..Default::default() },
+            TrainConfig { hidden: vec![0], ..Default::default() },
+        ];
+        for c in bad {
+            assert!(c.validate().is_err(), "{c:?}");
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Host executors for the kernel: one thread, or a pool of threads splitting rows.
+//!
+//! Every split the kernel allows is along independent outputs (NUMERICS.md §5), so the
+//! thread count changes speed only, never bits.
+
+use rayon::prelude::*;
+use samebits::exec::{row_count, Executor, RowTask, Sequential};
+
+/// Runs the kernel's row blocks on `threads` threads (the calling thread alone for 1).
+pub struct HostExecutor {
+    threads: usize,
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl HostExecutor {
+    /// An executor with `threads` worker threads (at least 1).
+    pub fn new(threads: usize) -> Result<Self, String> {
+        let threads = threads.max(1);
+        let pool = if threads == 1 {
+            None
+        } else {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("samebits-worker-{i}"))
+                .build()
+                .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
+            Some(pool)
+        };
+        Ok(Self { threads, pool })
+    }
+
+    /// Number of threads work is split across.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+}
+
+impl Executor for HostExecutor {
+    fn for_each_row_block2<A: Send, B: Send>(
+        &self,
+        a: &mut [A],
+        a_row: usize,
+        b: &mut [B],
+        b_row: usize,
+        task: &RowTask<'_, A, B>,
+    ) {
+        let rows = row_count(a, a_row, b, b_row);
+        let Some(pool) = self.pool.as_ref().filter(|_| rows > 1) else {
+            return Sequential.for_each_row_block2(a, a_row, b, b_row, task);
+        };
+        // One block per thread: the blocks are large, so stealing would only add overhead.
+        let per_block = rows.div_ceil(self.threads);
+        pool.install(|| {
+            if b_row == 0 {
+                a.par_chunks_mut(per_block * a_row).enumerate().for_each(|(i, a)| task(i * per_block, a, &mut []));
+            } else {
+                a.par_chunks_mut(per_block * a_row)
+                    .zip(b.par_chunks_mut(per_block * b_row))
+                    .enumerate()
+                    .for_each(|(i, (a, b))| task(i * per_block, a, b));
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn every_row_is_covered_exactly_once() {
+        for threads in [1, 2, 3, 7] {
+            let exec = HostExecutor::new(threads).unwrap();
+            for rows in [1, 2, 5, 16, 33] {
+                let mut a = vec![0u32; rows * 3];
+                let mut b = vec![0u8; rows];
+                let calls = AtomicUsize::new(0);
+                exec.for_each_row_block2(&mut a, 3, &mut b, 1, &|first, a, b| {
+                    calls.fetch_add(1, Ordering::Relaxed);
+                    assert_eq!(a.len() / 3, b.len());
+                    for (i, row) in a.chunks_mut(3).enumerate() {
+                        row.iter_mut().for_each(|v| *v += (first + i) as u32 + 1);
+                    }
+                    b.iter_mut().for_each(|v| *v += 1);
+                });
+                let want: Vec<u32> = (0..rows).flat_map(|r| [r as u32 + 1; 3]).collect();
+                assert_eq!(a, want, "threads {threads}, rows {rows}");
+                assert!(b.iter().all(|v| *v == 1));
+                assert!(calls.into_inner() <= threads.max(1));
+            }
+        }
+    }
+
+    #[test]
+    fn single_output_form() {
+        let exec = HostExecutor::new(3).unwrap();
+        let mut a = vec![0usize; 10];
+        exec.for_each_row_block(&mut a, 1, &|first, a| a.iter_mut().enumerate().for_each(|(i, v)| *v = first + i));
+        assert_eq!(a, (0..10).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,13 @@
+//! Runs the samebits kernel on host CPUs.
+//!
+//! Layers, from the command line down: [`cli`] (arguments, output, exit codes) →
+//! [`train`] (epochs, data order, evaluation) → [`executor`] (threads) → the `samebits`
+//! kernel. [`data`] loads the built-in digits and user CSV files; [`config`] holds a run's
+//! settings; [`env`] describes the machine.
+
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod env;
+pub mod executor;
+pub mod train;

@@ -1,0 +1,36 @@
+//! # samebits — bit-reproducible neural-network training
+//!
+//! The same seed, code and data give the same weights, bit for bit, on every platform: x86
+//! and ARM, Windows and Linux, a laptop, a microcontroller and a GPU. This crate is the
+//! training math itself, `#![no_std]` and allocation-free, written against the numerical
+//! contract in `docs/NUMERICS.md` (version [`CONTRACT_VERSION`]). Every public function names
+//! the section of the contract it follows.
+//!
+//! Layout, from the bottom up:
+//! - [`math`]: the only elementary functions the kernel uses (pinned `libm`, our own formulas);
+//! - [`linalg`]: the two reductions with a written order (matrix product, batch tree sum);
+//! - [`layers`]: forward/backward pairs over caller-provided buffers;
+//! - [`optim`]: SGD with momentum and Adam, element-wise;
+//! - [`rng`]: xoshiro128++, shuffling and initialisation inputs;
+//! - [`model`]: an MLP of at most `L` layers and its training step;
+//! - [`exec`]: how the step hands independent rows to one or many threads;
+//! - [`digest`]: SHA-256 over parameter bits.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+// `acc = acc + a * b` is written out, not as `+=`, so that each line reads like the formula in
+// NUMERICS.md it implements; the two forms compile to the same single rounded addition.
+#![allow(clippy::assign_op_pattern)]
+
+pub mod digest;
+pub mod exec;
+pub mod layers;
+pub mod linalg;
+pub mod math;
+pub mod model;
+pub mod optim;
+pub mod rng;
+
+/// Version of the numerical contract (`docs/NUMERICS.md`). Golden digests are valid for one
+/// contract version; any change to the bits the kernel produces bumps it.
+pub const CONTRACT_VERSION: u32 = 1;

@@ -1,0 +1,11 @@
+//! The two reductions every layer is built from.
+//!
+//! Contract: NUMERICS.md §5. A sum's order is part of the result, so each reduction here has
+//! exactly one order, written down, and every implementation detail (register blocking,
+//! vector lanes, thread splits) works across *independent* sums, never inside one.
+
+mod matmul;
+mod tree_sum;
+
+pub use matmul::{matmul, MatmulShape};
+pub use tree_sum::{chunk_count, tree_sum_into, BATCH_CHUNK};
