@@ -1,6 +1,6 @@
 //! The `samebits` command line: argument parsing, human and JSON output, exit codes.
 
-use crate::config::{DataSource, OptimizerKind, TrainConfig};
+use crate::config::{DataSource, OptimizerKind, TrainConfig, MAX_CLASSES};
 use crate::data::{builtin_digits_split, load_csv, split_test_fraction, CsvOptions, Dataset};
 use crate::train::{self, EpochStats, Progress, RunResult};
 use clap::{Args, Parser, Subcommand};
@@ -38,13 +38,13 @@ struct TrainArgs {
     #[arg(long, default_value_t = 32)]
     batch: usize,
     /// Learning rate.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
     lr: f32,
     /// SGD momentum.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
     momentum: f32,
     /// L2 weight decay.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     weight_decay: f32,
     /// Optimizer.
     #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
@@ -74,7 +74,7 @@ struct TrainArgs {
     #[arg(long, requires = "data")]
     classes: Option<usize>,
     /// Fraction of the CSV's rows, taken from its end, held out for testing.
-    #[arg(long, requires = "data", default_value_t = 0.2)]
+    #[arg(long, requires = "data", default_value_t = 0.2, allow_negative_numbers = true)]
     test_fraction: f64,
     /// Print one JSON object instead of the human-readable report.
     #[arg(long)]
@@ -125,9 +125,26 @@ pub fn load_data(source: &DataSource) -> Result<(Dataset, Dataset), String> {
         DataSource::Csv { path, header, classes, test_fraction } => {
             let opts = CsvOptions { header: *header, n_classes: *classes };
             let data = load_csv(path, &opts).map_err(|e| e.to_string())?;
+            check_class_count(&data, path, *header)?;
             split_test_fraction(data, *test_fraction).map_err(|e| e.to_string())
         }
     }
+}
+
+/// Refuses labels that would make an absurdly wide output layer, naming the first such line.
+fn check_class_count(data: &Dataset, path: &std::path::Path, header: bool) -> Result<(), String> {
+    if data.n_classes <= MAX_CLASSES {
+        return Ok(());
+    }
+    // Blank lines are rejected by the loader, so data row i is on line i + 1 (+ 1 for a header).
+    let row = data.labels.iter().position(|&l| l as usize >= MAX_CLASSES).unwrap_or(0);
+    let line = row + 1 + usize::from(header);
+    Err(format!(
+        "{}:{line}: label {} implies {} classes; at most {MAX_CLASSES} are supported (is the last column the label?)",
+        path.display(),
+        data.labels[row],
+        data.n_classes
+    ))
 }
 
 /// Runs the command line `args` (program name first), writing reports to `out` and errors
@@ -139,6 +156,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
     };
     let Command::Train(args) = cli.command;
     let config = args.config();
+    if let Err(message) = config.validate() {
+        let _ = writeln!(err, "samebits: error: {message}");
+        return EXIT_USAGE;
+    }
     match train_command(&config, args.json, out) {
         Ok(()) => 0,
         Err(message) => {
@@ -152,26 +173,40 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
 fn usage_error(e: clap::Error, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     use clap::error::ErrorKind;
     match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = write!(out, "{e}");
-            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                EXIT_USAGE
-            } else {
-                0
-            }
+            0
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
+            let _ = writeln!(err, "samebits: error: no command given (try 'samebits train', or 'samebits --help')");
+            EXIT_USAGE
         }
         _ => {
-            let text = e.to_string();
-            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            let _ = writeln!(err, "samebits: error: {first} (see 'samebits train --help')");
+            let _ = writeln!(err, "samebits: error: {} (see 'samebits train --help')", one_line(&e.to_string()));
             EXIT_USAGE
         }
     }
 }
 
+/// clap's message without its usage section, folded onto one line: the first line says what
+/// is wrong and the indented lines after it name the arguments or the possible values.
+fn one_line(message: &str) -> String {
+    let text: Vec<&str> = message
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let text = text.join(" ");
+    let text = text.strip_prefix("error: ").unwrap_or(&text).to_string();
+    if text.is_empty() {
+        "invalid arguments".to_string()
+    } else {
+        text
+    }
+}
+
 fn train_command(config: &TrainConfig, json: bool, out: &mut dyn Write) -> Result<(), String> {
-    config.validate()?;
     let (train_set, test_set) = load_data(&config.data)?;
     let describe = describe_run(config, &train_set, &test_set);
     let total_steps = config.epochs as u64 * train_set.rows().div_ceil(config.batch) as u64;
@@ -189,15 +224,13 @@ fn train_command(config: &TrainConfig, json: bool, out: &mut dyn Write) -> Resul
     if json {
         writeln!(out, "{}", json_report(config, &result)).map_err(io)?;
     } else {
-        writeln!(
-            out,
-            "test accuracy {:.2}% ({}/{})\ndigest {}",
-            100.0 * result.test_accuracy(),
-            result.test_correct,
-            result.test_rows,
-            result.digest
-        )
-        .map_err(io)?;
+        if result.test_rows == 0 {
+            writeln!(out, "test accuracy n/a (no test rows)").map_err(io)?;
+        } else {
+            let (accuracy, correct, rows) = (100.0 * result.test_accuracy(), result.test_correct, result.test_rows);
+            writeln!(out, "test accuracy {accuracy:.2}% ({correct}/{rows})").map_err(io)?;
+        }
+        writeln!(out, "digest {}", result.digest).map_err(io)?;
     }
     Ok(())
 }
@@ -274,14 +307,11 @@ impl Progress for HumanProgress<'_> {
     }
 
     fn epoch(&mut self, s: &EpochStats) {
-        let line = format!(
-            "epoch {:>width$}/{}  loss {:.6}  test accuracy {:.2}%",
-            s.epoch,
-            self.epochs,
-            s.train_loss,
-            100.0 * s.test_accuracy,
-            width = self.epochs.to_string().len()
-        );
+        let accuracy =
+            if s.test_accuracy.is_nan() { "n/a".to_string() } else { format!("{:.2}%", 100.0 * s.test_accuracy) };
+        let width = self.epochs.to_string().len();
+        let line =
+            format!("epoch {:>width$}/{}  loss {:.6}  test accuracy {accuracy}", s.epoch, self.epochs, s.train_loss);
         let out = &mut self.out;
         if let Err(e) = self.bar.suspend(|| writeln!(out, "{line}")) {
             self.failed.get_or_insert(io(e));

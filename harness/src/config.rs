@@ -70,6 +70,10 @@ impl Default for TrainConfig {
 /// wrong column than a real class, and would need gigabytes of weights.
 pub const MAX_CLASSES: usize = 65_536;
 
+/// Widest hidden layer accepted: wider ones are almost certainly a typo, and their weights
+/// would not fit in memory next to the others.
+pub const MAX_WIDTH: usize = 65_536;
+
 impl TrainConfig {
     /// The optimizer with its hyper-parameters.
     pub fn optimizer(&self) -> Optimizer {
@@ -111,9 +115,17 @@ impl TrainConfig {
         if self.hidden.contains(&0) {
             return Err("--hidden widths must be at least 1".into());
         }
-        if let DataSource::Csv { test_fraction, .. } = &self.data {
+        if let Some(&width) = self.hidden.iter().find(|&&w| w > MAX_WIDTH) {
+            return Err(format!("--hidden width {width} is too large; at most {MAX_WIDTH}"));
+        }
+        if let DataSource::Csv { test_fraction, classes, .. } = &self.data {
             if !(0.0..1.0).contains(test_fraction) {
                 return Err(format!("--test-fraction must be in [0, 1), got {test_fraction}"));
+            }
+            if let Some(classes) = classes {
+                if !(2..=MAX_CLASSES).contains(classes) {
+                    return Err(format!("--classes must be between 2 and {MAX_CLASSES}, got {classes}"));
+                }
             }
         }
         Ok(())
@@ -150,6 +162,7 @@ mod tests {
             TrainConfig { momentum: 1.0, ..Default::default() },
             TrainConfig { hidden: vec![4; 8], ..Default::default() },
             TrainConfig { hidden: vec![0], ..Default::default() },
+            TrainConfig { hidden: vec![usize::MAX], ..Default::default() },
         ];
         for c in bad {
             assert!(c.validate().is_err(), "{c:?}");

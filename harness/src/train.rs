@@ -81,6 +81,18 @@ pub trait Progress {
 pub struct Quiet;
 impl Progress for Quiet {}
 
+/// A zeroed buffer, or an error saying the model does not fit in memory.
+fn zeroed(len: usize, what: &str) -> Result<Vec<f32>, RunError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| {
+        RunError::Other(format!(
+            "not enough memory for the model's {what} ({len} values); use a smaller model or batch"
+        ))
+    })?;
+    v.resize(len, 0.0);
+    Ok(v)
+}
+
 /// Trains `config` on `train`, evaluating on `test` after each epoch.
 pub fn run(
     config: &TrainConfig,
@@ -108,8 +120,8 @@ pub fn run(
     let optimizer = config.optimizer();
     let max_batch = config.batch.min(train.rows());
     let sizes = Trainer::sizes(&spec, &optimizer, max_batch);
-    let (mut params, mut grads) = (vec![0.0f32; sizes.params], vec![0.0f32; sizes.grads]);
-    let (mut opt_state, mut scratch) = (vec![0.0f32; sizes.opt_state], vec![0.0f32; sizes.scratch]);
+    let (mut params, mut grads) = (zeroed(sizes.params, "parameters")?, zeroed(sizes.grads, "gradients")?);
+    let (mut opt_state, mut scratch) = (zeroed(sizes.opt_state, "optimizer state")?, zeroed(sizes.scratch, "scratch")?);
     let buffers = Buffers { params: &mut params, grads: &mut grads, opt_state: &mut opt_state, scratch: &mut scratch };
     let mut trainer = Trainer::new(spec, optimizer, max_batch, buffers).map_err(RunError::Setup)?;
 

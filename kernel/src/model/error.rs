@@ -73,6 +73,8 @@ pub enum SetupError {
     TooFewClasses,
     /// Batch size 0.
     ZeroBatch,
+    /// The parameter count overflows the sizes the kernel can address.
+    TooLarge,
     /// A caller-provided buffer has the wrong length.
     BufferSize {
         /// Which buffer.
@@ -91,6 +93,7 @@ impl fmt::Display for SetupError {
             SetupError::ZeroWidth => write!(f, "a layer width is 0"),
             SetupError::TooFewClasses => write!(f, "need at least 2 classes"),
             SetupError::ZeroBatch => write!(f, "batch size must be at least 1"),
+            SetupError::TooLarge => write!(f, "the model has too many parameters to address"),
             SetupError::BufferSize { buffer, expected, found } => {
                 write!(f, "{buffer} buffer holds {found} values, the model needs {expected}")
             }

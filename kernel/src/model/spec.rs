@@ -33,9 +33,18 @@ impl<const L: usize> MlpSpec<L> {
         }
         let mut layers = heapless::Vec::new();
         let mut width = inputs;
+        let mut params: usize = 0;
         for (i, &next) in hidden.iter().chain(core::iter::once(&classes)).enumerate() {
             let activation = if i < hidden.len() { Some(activation) } else { None };
             let layer = LayerSpec { dense: Dense { inputs: width, outputs: next }, activation };
+            // Every buffer size is a small multiple of the parameter count: keep it far from
+            // overflowing `usize` on 32-bit targets too.
+            params = width
+                .checked_mul(next)
+                .and_then(|w| w.checked_add(next))
+                .and_then(|p| p.checked_add(params))
+                .filter(|p| *p <= usize::MAX / 64)
+                .ok_or(SetupError::TooLarge)?;
             layers.push(layer).map_err(|_| SetupError::TooManyLayers { max: L })?;
             width = next;
         }
@@ -87,5 +96,10 @@ mod tests {
         assert_eq!(MlpSpec::<4>::new(4, &[0], 2, Activation::Relu), Err(SetupError::ZeroWidth));
         assert_eq!(MlpSpec::<4>::new(0, &[], 2, Activation::Relu), Err(SetupError::ZeroWidth));
         assert_eq!(MlpSpec::<4>::new(4, &[], 1, Activation::Relu), Err(SetupError::TooFewClasses));
+        assert_eq!(MlpSpec::<4>::new(4, &[usize::MAX], 2, Activation::Relu), Err(SetupError::TooLarge));
+        assert_eq!(
+            MlpSpec::<4>::new(1 << 20, &[1 << 20, 1 << 20], 2, Activation::Relu).map(|_| ()),
+            Err(SetupError::TooLarge)
+        );
     }
 }
