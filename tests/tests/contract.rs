@@ -28,6 +28,9 @@ const FORBIDDEN: &[&str] = &[
     ".cos(",
     "intrinsics",
     "std::",
+    // No allocator: buffers are the caller's.
+    "alloc::",
+    "extern crate alloc",
     "f32::consts::LN",
 ];
 

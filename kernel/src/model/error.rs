@@ -100,3 +100,6 @@ impl fmt::Display for SetupError {
         }
     }
 }
+
+impl core::error::Error for NonFinite {}
+impl core::error::Error for SetupError {}

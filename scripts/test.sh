@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole samebits test suite, from a fresh Debian machine with only the Rust toolchain
+# (rustup). Installs what the tests need when it is missing, then runs every check; exits
+# non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+started=$(date +%s)
+
+step "toolchain: rustfmt, clippy and the thumbv7em-none-eabihf target"
+installed_components=$(rustup component list --installed)
+for component in rustfmt clippy; do
+    grep -q "^$component" <<<"$installed_components" || rustup component add "$component"
+done
+rustup target list --installed | grep -qx thumbv7em-none-eabihf || rustup target add thumbv7em-none-eabihf
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "no_std proof: the kernel builds for a Cortex-M4F without std or an allocator"
+cargo build -p samebits --target thumbv7em-none-eabihf --locked
+
+step "tests, debug build (golden digests, gradient check, command line)"
+cargo test --workspace --locked
+
+step "tests, release build, including the slow golden runs at 2, 3 and 7 threads"
+cargo test --workspace --release --locked -- --include-ignored
+
+step "golden digests with -C target-cpu=native (AVX2/FMA where the CPU has them)"
+RUSTFLAGS="-C target-cpu=native" cargo test -p samebits-tests --release --locked \
+    --target-dir target/native -- --include-ignored
+
+step "benchmarks compile and run once (criterion --test mode)"
+cargo bench -p samebits-benches --locked -- --test
+
+printf '\nall checks passed in %ss\n' "$(($(date +%s) - started))"
