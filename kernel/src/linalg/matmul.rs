@@ -194,6 +194,15 @@ mod tests {
     }
 
     #[test]
+    fn denormal_results_are_kept() {
+        // 2^-70 · 2^-70 = 2^-140, below f32::MIN_POSITIVE (2^-126): flush-to-zero would give 0.
+        let tiny = f32::from_bits((127 - 70) << 23);
+        let mut c = [0.0f32; 8 * 4];
+        matmul(MatmulShape::row_major(4, 8, 1), &[tiny; 4], &[tiny; 8], &mut c);
+        assert!(c.iter().all(|v| *v == f32::from_bits(1 << (149 - 140))), "{c:?}");
+    }
+
+    #[test]
     fn starts_from_positive_zero() {
         let mut c = [1.0f32];
         matmul(MatmulShape::row_major(1, 1, 1), &[-0.0], &[1.0], &mut c);

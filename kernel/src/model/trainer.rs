@@ -387,3 +387,87 @@ fn first_nonfinite(layers: &[LayerSpec], values: &[f32], gradients: bool) -> Opt
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::exec::Sequential;
+    use crate::layers::Activation;
+    use crate::optim::Sgd;
+    use crate::rng::Xoshiro128PlusPlus;
+    use rand_core::SeedableRng;
+    use std::vec;
+
+    /// One step of a 2-4-2 tanh model with `sgd` on `x`, after `tweak` edits the parameters.
+    fn one_step(sgd: Sgd, x: [f32; 4], tweak: fn(&mut [f32])) -> (Result<f32, NonFinite>, std::vec::Vec<f32>) {
+        let spec: MlpSpec<4> = MlpSpec::new(2, &[4], 2, Activation::Tanh).unwrap();
+        let optimizer = Optimizer::Sgd(sgd);
+        let sizes = Trainer::sizes(&spec, &optimizer, 2);
+        let (mut p, mut g) = (vec![0.0; sizes.params], vec![0.0; sizes.grads]);
+        let (mut o, mut s) = (vec![0.0; sizes.opt_state], vec![0.0; sizes.scratch]);
+        let bufs = Buffers { params: &mut p, grads: &mut g, opt_state: &mut o, scratch: &mut s };
+        let mut trainer = Trainer::new(spec, optimizer, 2, bufs).unwrap();
+        trainer.init_params(Init::GlorotUniform, &mut Xoshiro128PlusPlus::seed_from_u64(1));
+        tweak(trainer.params_mut());
+        let result = trainer.train_step(&Sequential, &Batch { features: &x, labels: &[0, 1], indices: &[0, 1] });
+        (result, trainer.params().to_vec())
+    }
+
+    const SGD: Sgd = Sgd { lr: 0.5, momentum: 0.0, weight_decay: 0.0 };
+    const X: [f32; 4] = [0.5, -0.5, 1.0, 0.25];
+
+    #[test]
+    fn a_normal_step_changes_the_parameters() {
+        let (_, before) = one_step(Sgd { lr: 0.0, ..SGD }, X, |_| {});
+        let (loss, after) = one_step(SGD, X, |_| {});
+        assert!(loss.unwrap() > 0.0);
+        assert_ne!(before, after);
+    }
+
+    #[test]
+    fn infinite_input_stops_at_the_first_layer_gradients() {
+        // tanh saturates, so the loss stays finite; x·dz in layer 1's weight gradient does not.
+        let (result, _) = one_step(SGD, [f32::INFINITY, 0.0, 1.0, 1.0], |_| {});
+        let err = result.unwrap_err();
+        assert_eq!((err.step, err.layer, err.tensor), (1, Some(1), Tensor::WeightGradients));
+    }
+
+    #[test]
+    fn non_finite_loss_is_named() {
+        // Output-layer biases of ±∞ make the logits ∞ − ∞ = NaN after max subtraction.
+        let (result, _) = one_step(SGD, X, |p| {
+            let n = p.len();
+            p[n - 2] = f32::INFINITY;
+            p[n - 1] = f32::INFINITY;
+        });
+        let err = result.unwrap_err();
+        assert_eq!((err.step, err.layer, err.tensor), (1, None, Tensor::Loss));
+    }
+
+    #[test]
+    fn overflowing_update_names_the_layer_and_tensor() {
+        // Weight decay 2 on a weight of f32::MAX: g = grad + 2·MAX overflows to ∞ in the
+        // update, so the updated weight is −∞.
+        let (result, _) = one_step(Sgd { weight_decay: 2.0, ..SGD }, X, |p| p[3] = f32::MAX);
+        let err = result.unwrap_err();
+        assert_eq!((err.step, err.layer, err.tensor, err.index), (1, Some(1), Tensor::Weights, 3));
+        let message = std::format!("{err}");
+        assert!(message.contains("step 1") && message.contains("layer 1 weights (element 3)"), "{message}");
+    }
+
+    #[test]
+    fn wrong_buffer_sizes_are_refused() {
+        let spec: MlpSpec<4> = MlpSpec::new(2, &[4], 2, Activation::Relu).unwrap();
+        let optimizer = Optimizer::Sgd(Sgd { lr: 0.1, momentum: 0.0, weight_decay: 0.0 });
+        let sizes = Trainer::sizes(&spec, &optimizer, 2);
+        let (mut p, mut g) = (vec![0.0; sizes.params], vec![0.0; sizes.grads]);
+        let (mut o, mut s) = (vec![0.0; sizes.opt_state], vec![0.0; sizes.scratch - 1]);
+        let bufs = Buffers { params: &mut p, grads: &mut g, opt_state: &mut o, scratch: &mut s };
+        let err = Trainer::new(spec, optimizer, 2, bufs).err().unwrap();
+        assert_eq!(
+            err,
+            SetupError::BufferSize { buffer: "scratch", expected: sizes.scratch, found: sizes.scratch - 1 }
+        );
+    }
+}
