@@ -6,6 +6,9 @@
 use rayon::prelude::*;
 use samebits::exec::{row_count, Executor, RowTask, Sequential};
 
+/// Outputs below which a task runs on the calling thread alone.
+pub const MIN_PARALLEL_OUTPUTS: usize = 8192;
+
 /// Runs the kernel's row blocks on `threads` threads (the calling thread alone for 1).
 pub struct HostExecutor {
     threads: usize,
@@ -45,7 +48,10 @@ impl Executor for HostExecutor {
         task: &RowTask<'_, A, B>,
     ) {
         let rows = row_count(a, a_row, b, b_row);
-        let Some(pool) = self.pool.as_ref().filter(|_| rows > 1) else {
+        // Waking the pool costs microseconds; below this many outputs one thread is faster.
+        // Where the work is cut never changes a result, so this only affects speed.
+        let worth_splitting = rows > 1 && a.len() >= MIN_PARALLEL_OUTPUTS;
+        let Some(pool) = self.pool.as_ref().filter(|_| worth_splitting) else {
             return Sequential.for_each_row_block2(a, a_row, b, b_row, task);
         };
         // One block per thread: the blocks are large, so stealing would only add overhead.
@@ -72,7 +78,7 @@ mod tests {
     fn every_row_is_covered_exactly_once() {
         for threads in [1, 2, 3, 7] {
             let exec = HostExecutor::new(threads).unwrap();
-            for rows in [1, 2, 5, 16, 33] {
+            for rows in [1, 2, 5, 16, 33, 3000] {
                 let mut a = vec![0u32; rows * 3];
                 let mut b = vec![0u8; rows];
                 let calls = AtomicUsize::new(0);
