@@ -6,8 +6,9 @@
 use rayon::prelude::*;
 use samebits::exec::{row_count, Executor, RowTask, Sequential};
 
-/// Outputs below which a task runs on the calling thread alone.
-pub const MIN_PARALLEL_OUTPUTS: usize = 8192;
+/// Estimated floating-point operations below which a task runs on the calling thread alone:
+/// about 50 µs of work on one core, several times what handing it to the pool costs.
+pub const MIN_PARALLEL_WORK: usize = 1 << 20;
 
 /// Runs the kernel's row blocks on `threads` threads (the calling thread alone for 1).
 pub struct HostExecutor {
@@ -45,14 +46,15 @@ impl Executor for HostExecutor {
         a_row: usize,
         b: &mut [B],
         b_row: usize,
+        work_per_row: usize,
         task: &RowTask<'_, A, B>,
     ) {
         let rows = row_count(a, a_row, b, b_row);
-        // Waking the pool costs microseconds; below this many outputs one thread is faster.
+        // Waking the pool costs microseconds; below this much work one thread is faster.
         // Where the work is cut never changes a result, so this only affects speed.
-        let worth_splitting = rows > 1 && a.len() >= MIN_PARALLEL_OUTPUTS;
+        let worth_splitting = rows > 1 && rows.saturating_mul(work_per_row) >= MIN_PARALLEL_WORK;
         let Some(pool) = self.pool.as_ref().filter(|_| worth_splitting) else {
-            return Sequential.for_each_row_block2(a, a_row, b, b_row, task);
+            return Sequential.for_each_row_block2(a, a_row, b, b_row, work_per_row, task);
         };
         // One block per thread: the blocks are large, so stealing would only add overhead.
         let per_block = rows.div_ceil(self.threads);
@@ -82,7 +84,7 @@ mod tests {
                 let mut a = vec![0u32; rows * 3];
                 let mut b = vec![0u8; rows];
                 let calls = AtomicUsize::new(0);
-                exec.for_each_row_block2(&mut a, 3, &mut b, 1, &|first, a, b| {
+                exec.for_each_row_block2(&mut a, 3, &mut b, 1, MIN_PARALLEL_WORK, &|first, a, b| {
                     calls.fetch_add(1, Ordering::Relaxed);
                     assert_eq!(a.len() / 3, b.len());
                     for (i, row) in a.chunks_mut(3).enumerate() {
@@ -99,10 +101,24 @@ mod tests {
     }
 
     #[test]
+    fn small_work_stays_on_the_calling_thread() {
+        let exec = HostExecutor::new(2).unwrap();
+        let caller = std::thread::current().id();
+        let calls = AtomicUsize::new(0);
+        exec.for_each_row_block(&mut [0u8; 64], 1, 100, &|_, _| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            assert_eq!(std::thread::current().id(), caller);
+        });
+        assert_eq!(calls.into_inner(), 1);
+    }
+
+    #[test]
     fn single_output_form() {
         let exec = HostExecutor::new(3).unwrap();
         let mut a = vec![0usize; 10];
-        exec.for_each_row_block(&mut a, 1, &|first, a| a.iter_mut().enumerate().for_each(|(i, v)| *v = first + i));
+        exec.for_each_row_block(&mut a, 1, MIN_PARALLEL_WORK, &|first, a| {
+            a.iter_mut().enumerate().for_each(|(i, v)| *v = first + i)
+        });
         assert_eq!(a, (0..10).collect::<Vec<_>>());
     }
 }

@@ -17,6 +17,10 @@ pub trait Executor {
     /// every row is covered exactly once, in any order and on any thread. `b_row` may be 0,
     /// in which case `b` is empty and every `b_block` is empty.
     ///
+    /// `work_per_row` estimates the floating-point operations one row costs, so that an
+    /// executor can keep work too small to be worth a thread hand-off on one thread. It is a
+    /// hint for speed only: no split changes a result.
+    ///
     /// # Panics
     /// Implementations may panic if `a_row == 0` or if `a` and `b` do not hold the same
     /// number of rows (caller bugs).
@@ -26,12 +30,21 @@ pub trait Executor {
         a_row: usize,
         b: &mut [B],
         b_row: usize,
+        work_per_row: usize,
         task: &RowTask<'_, A, B>,
     );
 
     /// [`Executor::for_each_row_block2`] with a single output.
-    fn for_each_row_block<A: Send>(&self, a: &mut [A], a_row: usize, task: &(dyn Fn(usize, &mut [A]) + Sync)) {
-        self.for_each_row_block2(a, a_row, &mut [] as &mut [u8], 0, &|row, a_block, _| task(row, a_block));
+    fn for_each_row_block<A: Send>(
+        &self,
+        a: &mut [A],
+        a_row: usize,
+        work_per_row: usize,
+        task: &(dyn Fn(usize, &mut [A]) + Sync),
+    ) {
+        self.for_each_row_block2(a, a_row, &mut [] as &mut [u8], 0, work_per_row, &|row, a_block, _| {
+            task(row, a_block)
+        });
     }
 }
 
@@ -56,6 +69,7 @@ impl Executor for Sequential {
         a_row: usize,
         b: &mut [B],
         b_row: usize,
+        _work_per_row: usize,
         task: &RowTask<'_, A, B>,
     ) {
         if row_count(a, a_row, b, b_row) > 0 {
@@ -72,7 +86,7 @@ mod tests {
     fn sequential_runs_one_block_covering_everything() {
         let mut a = [0u32; 6];
         let mut b = [0u8; 3];
-        Sequential.for_each_row_block2(&mut a, 2, &mut b, 1, &|row, a, b| {
+        Sequential.for_each_row_block2(&mut a, 2, &mut b, 1, 1, &|row, a, b| {
             assert_eq!(row, 0);
             a.fill(1);
             b.fill(2);
@@ -84,6 +98,6 @@ mod tests {
     #[test]
     #[should_panic(expected = "different row count")]
     fn mismatched_rows_are_a_bug() {
-        Sequential.for_each_row_block2(&mut [0u8; 4], 2, &mut [0u8; 3], 1, &|_, _, _| {});
+        Sequential.for_each_row_block2(&mut [0u8; 4], 2, &mut [0u8; 3], 1, 1, &|_, _, _| {});
     }
 }

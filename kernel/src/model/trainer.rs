@@ -216,7 +216,9 @@ impl<'a, const L: usize> Trainer<'a, L> {
         let partials: &[f32] = s.partials;
         let nchunks = chunk_count(rows);
         let stride = spec.params_len();
-        exec.for_each_row_block(self.bufs.grads, 1, &|first, block| {
+        // Work hints count memory-bound element updates as several operations; Adam's software
+        // square root (§4.5) costs about a hundred.
+        exec.for_each_row_block(self.bufs.grads, 1, 4 * nchunks, &|first, block| {
             tree_sum_into(block, partials, stride, first, nchunks);
         });
         if let Some((layer, tensor, index)) = first_nonfinite(spec.layers(), self.bufs.grads, true) {
@@ -226,14 +228,14 @@ impl<'a, const L: usize> Trainer<'a, L> {
         let grads: &[f32] = self.bufs.grads;
         match self.optimizer {
             Optimizer::Sgd(sgd) => {
-                exec.for_each_row_block2(self.bufs.params, 1, self.bufs.opt_state, 1, &|first, w, v| {
+                exec.for_each_row_block2(self.bufs.params, 1, self.bufs.opt_state, 1, 16, &|first, w, v| {
                     sgd.update(w, &grads[first..][..w.len()], v);
                 })
             }
             Optimizer::Adam(adam) => {
                 self.adam_step.advance(&adam);
                 let at = self.adam_step;
-                exec.for_each_row_block2(self.bufs.params, 1, self.bufs.opt_state, 2, &|first, w, mv| {
+                exec.for_each_row_block2(self.bufs.params, 1, self.bufs.opt_state, 2, 128, &|first, w, mv| {
                     adam.update(&at, w, &grads[first..][..w.len()], mv);
                 });
             }
@@ -284,7 +286,7 @@ fn forward<E: Executor, const L: usize>(
         let (w, b) = layer_params(params, offsets[l], layer);
         let (before, after) = s.acts.split_at_mut(l);
         let x: &[f32] = if l == 0 { &s.input[..rows * d.inputs] } else { &before[l - 1][..rows * d.inputs] };
-        exec.for_each_row_block(&mut after[0][..rows * d.outputs], d.outputs, &|first, z| {
+        exec.for_each_row_block(&mut after[0][..rows * d.outputs], d.outputs, 2 * d.weights_len(), &|first, z| {
             let n = z.len() / d.outputs;
             d.forward(&x[first * d.inputs..][..n * d.inputs], w, b, z);
             if let Some(activation) = layer.activation {
@@ -305,7 +307,7 @@ fn loss_and_output_gradient<E: Executor, const L: usize>(
     let last = s.acts.len() - 1;
     let logits = &mut s.acts[last][..rows * classes];
     let losses = &mut s.loss_rows[..rows];
-    exec.for_each_row_block2(logits, classes, losses, 1, &|first, z, loss| {
+    exec.for_each_row_block2(logits, classes, losses, 1, 8 * classes, &|first, z, loss| {
         for (i, (z_row, loss_row)) in z.chunks_exact_mut(classes).zip(loss.iter_mut()).enumerate() {
             let label = batch.labels[batch.indices[first + i] as usize] as usize;
             *loss_row = softmax_cross_entropy_row(z_row, label, rows);
@@ -345,7 +347,7 @@ fn backward<E: Executor, const L: usize>(
             if l + 1 == layers.len() { &s.acts[l][..rows * d.outputs] } else { &dz_buf[..rows * d.outputs] };
         let x: &[f32] = if l == 0 { &s.input[..rows * d.inputs] } else { &s.acts[l - 1][..rows * d.inputs] };
         let offset = offsets[l];
-        exec.for_each_row_block(partials, stride, &|first_chunk, block| {
+        exec.for_each_row_block(partials, stride, 2 * BATCH_CHUNK * d.params_len(), &|first_chunk, block| {
             for (i, chunk) in block.chunks_exact_mut(stride).enumerate() {
                 let r0 = (first_chunk + i) * BATCH_CHUNK;
                 let r1 = rows.min(r0 + BATCH_CHUNK);
@@ -361,7 +363,7 @@ fn backward<E: Executor, const L: usize>(
         let wt: &[f32] = s.transposed;
         // Hidden layers always have an activation (MlpSpec::new).
         let activation = layers[l - 1].activation.expect("hidden layer without activation");
-        exec.for_each_row_block(&mut next_buf[..rows * d.inputs], d.inputs, &|first, dx| {
+        exec.for_each_row_block(&mut next_buf[..rows * d.inputs], d.inputs, 2 * d.weights_len(), &|first, dx| {
             let n = dx.len() / d.inputs;
             d.backward_input(&dz[first * d.outputs..][..n * d.outputs], wt, dx);
             activation.backward(&x[first * d.inputs..][..n * d.inputs], dx);

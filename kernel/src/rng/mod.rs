@@ -5,8 +5,8 @@
 //! `shuffle` = `seed_from_u64(s ^ 0x5348_5546_464C_4521)`, are the
 //! callers' business; this module supplies the pieces they are built from.)
 //!
-//! Everything random in a samebits run (weight initialisation, data order,
-//! dropout masks) must be a pure function of one `u64` seed, on every
+//! Everything random in a samebits run (weight initialisation, data order)
+//! must be a pure function of one `u64` seed, on every
 //! platform, with every compiler, forever. That rules out `rand`'s
 //! convenience layers, whose algorithms may change between releases and
 //! which are free to consume the underlying stream differently. This module
