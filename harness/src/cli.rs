@@ -1,6 +1,6 @@
 //! The `samebits` command line: argument parsing, human and JSON output, exit codes.
 
-use crate::config::{DataSource, OptimizerKind, TrainConfig, MAX_CLASSES};
+use crate::config::{DataSource, OptimizerKind, PathKind, TrainConfig, MAX_CLASSES};
 use crate::data::{builtin_digits_split, load_csv, split_test_fraction, CsvOptions, Dataset};
 use crate::train::{self, EpochStats, Progress, RunResult};
 use clap::{Args, Parser, Subcommand};
@@ -31,6 +31,9 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct TrainArgs {
+    /// Arithmetic: IEEE f32, or fixed point (integer operations only).
+    #[arg(long, value_enum, default_value_t = PathKind::Float)]
+    path: PathKind,
     /// Number of passes over the training data.
     #[arg(long, default_value_t = 20)]
     epochs: u32,
@@ -102,6 +105,7 @@ impl TrainArgs {
             },
         };
         TrainConfig {
+            path: self.path,
             data,
             hidden: self.hidden.clone(),
             activation: self.activation,
@@ -119,16 +123,34 @@ impl TrainArgs {
 }
 
 /// Loads the training and test sets a configuration names.
-pub fn load_data(source: &DataSource) -> Result<(Dataset, Dataset), String> {
-    match source {
+pub fn load_data(config: &TrainConfig) -> Result<(Dataset, Dataset), String> {
+    match &config.data {
         DataSource::Digits => Ok(builtin_digits_split()),
         DataSource::Csv { path, header, classes, test_fraction } => {
             let opts = CsvOptions { header: *header, n_classes: *classes };
             let data = load_csv(path, &opts).map_err(|e| e.to_string())?;
             check_class_count(&data, path, *header)?;
+            if config.path == PathKind::Fixed {
+                check_fixed_range(&data, path, *header)?;
+            }
             split_test_fraction(data, *test_fraction).map_err(|e| e.to_string())
         }
     }
+}
+
+/// Refuses feature values the fixed path cannot represent (NUMERICS.md §13.1), naming the
+/// first one's file, line and column instead of clamping it.
+fn check_fixed_range(data: &Dataset, path: &std::path::Path, header: bool) -> Result<(), String> {
+    let Err((row, col, value)) = train::features_for::<samebits::arith::Fixed>(data).map(drop) else {
+        return Ok(());
+    };
+    // Blank lines are rejected by the loader, so data row i is on line i + 1 (+ 1 for a header).
+    let line = row + 1 + usize::from(header);
+    Err(format!(
+        "{}:{line}:{}: value {value} is outside the fixed path's input range [-32768, 32768)",
+        path.display(),
+        col + 1
+    ))
 }
 
 /// Refuses labels that would make an absurdly wide output layer, naming the first such line.
@@ -207,7 +229,7 @@ fn one_line(message: &str) -> String {
 }
 
 fn train_command(config: &TrainConfig, json: bool, out: &mut dyn Write) -> Result<(), String> {
-    let (train_set, test_set) = load_data(&config.data)?;
+    let (train_set, test_set) = load_data(config)?;
     let describe = describe_run(config, &train_set, &test_set);
     let total_steps = config.epochs as u64 * train_set.rows().div_ceil(config.batch) as u64;
     let result = if json {
@@ -229,6 +251,9 @@ fn train_command(config: &TrainConfig, json: bool, out: &mut dyn Write) -> Resul
         } else {
             let (accuracy, correct, rows) = (100.0 * result.test_accuracy(), result.test_correct, result.test_rows);
             writeln!(out, "test accuracy {accuracy:.2}% ({correct}/{rows})").map_err(io)?;
+        }
+        if config.path == PathKind::Fixed {
+            writeln!(out, "fixed-point saturations {}", result.saturations).map_err(io)?;
         }
         writeln!(out, "digest {}", result.digest).map_err(io)?;
     }
@@ -254,9 +279,13 @@ fn describe_run(config: &TrainConfig, train: &Dataset, test: &Dataset) -> String
         OptimizerKind::Adam => format!("adam lr {}", config.lr),
     };
     format!(
-        "data {data}: {} train / {} test rows · model {} {} · {optimizer} · batch {} · {} epochs · seed {}",
+        "data {data}: {} train / {} test rows · {} path · model {} {} · {optimizer} · batch {} · {} epochs · seed {}",
         train.rows(),
         test.rows(),
+        match config.path {
+            PathKind::Float => "float",
+            PathKind::Fixed => "fixed",
+        },
         widths.join("-"),
         config.activation.name(),
         config.batch,
@@ -278,6 +307,8 @@ fn json_report(config: &TrainConfig, r: &RunResult) -> serde_json::Value {
         "steps": r.steps,
         "params": r.params,
         "threads": config.threads,
+        "path": config.path,
+        "saturations": r.saturations,
         "config": config,
         "history": r.epochs,
     })

@@ -26,9 +26,21 @@ pub enum OptimizerKind {
     Adam,
 }
 
+/// Which arithmetic the kernel trains in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum PathKind {
+    /// IEEE binary32 (NUMERICS.md §2–§12).
+    #[default]
+    Float,
+    /// Fixed point, integer operations only (NUMERICS.md §13).
+    Fixed,
+}
+
 /// A complete training configuration.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TrainConfig {
+    pub path: PathKind,
     pub data: DataSource,
     pub hidden: Vec<usize>,
     #[serde(serialize_with = "activation_name")]
@@ -50,6 +62,7 @@ impl Default for TrainConfig {
     /// 20 epochs, seed 42, one thread.
     fn default() -> Self {
         Self {
+            path: PathKind::Float,
             data: DataSource::Digits,
             hidden: vec![128, 64],
             activation: Activation::Relu,
@@ -101,6 +114,14 @@ impl TrainConfig {
         }
         if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
             return Err(format!("--momentum must be in [0, 1), got {}", self.momentum));
+        }
+        if self.path == PathKind::Fixed {
+            // Hyper-parameters become Q2.30 scalars (NUMERICS.md §13.6).
+            for (flag, value) in [("--lr", self.lr), ("--weight-decay", self.weight_decay)] {
+                if value >= 2.0 {
+                    return Err(format!("{flag} must be below 2 on the fixed path (Q2.30), got {value}"));
+                }
+            }
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(format!("--weight-decay must be a non-negative finite number, got {}", self.weight_decay));
@@ -163,6 +184,7 @@ mod tests {
             TrainConfig { hidden: vec![4; 8], ..Default::default() },
             TrainConfig { hidden: vec![0], ..Default::default() },
             TrainConfig { hidden: vec![usize::MAX], ..Default::default() },
+            TrainConfig { path: PathKind::Fixed, lr: 2.0, ..Default::default() },
         ];
         for c in bad {
             assert!(c.validate().is_err(), "{c:?}");

@@ -5,6 +5,7 @@
 //! kernel. [`data`] loads the built-in digits and user CSV files; [`config`] holds a run's
 //! settings; [`env`] describes the machine.
 
+pub mod buffers;
 pub mod cli;
 pub mod config;
 pub mod data;

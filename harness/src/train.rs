@@ -1,13 +1,16 @@
 //! The training run: data order, batches, epochs and evaluation around the kernel's step.
 //!
-//! Contract: NUMERICS.md §9 (the run) and §8.1 (the two random streams).
+//! Contract: NUMERICS.md §9 (the run) and §8.1 (the two random streams), on either
+//! arithmetic path (§13 for fixed point).
 
-use crate::config::TrainConfig;
+use crate::buffers::OwnedBuffers;
+use crate::config::{PathKind, TrainConfig};
 use crate::data::Dataset;
 use crate::executor::HostExecutor;
 use rand_core::SeedableRng;
+use samebits::arith::{Arithmetic, Fixed, Float};
 use samebits::digest::Digest;
-use samebits::model::{Batch, Buffers, MlpSpec, NonFinite, SetupError, Trainer};
+use samebits::model::{Batch, MlpSpec, NonFinite, SetupError, Trainer};
 use samebits::rng::{shuffle, Xoshiro128PlusPlus};
 use std::fmt;
 
@@ -23,6 +26,8 @@ pub struct EpochStats {
     pub train_loss: f64,
     /// Fraction of the test rows classified correctly after the epoch (NaN without test rows).
     pub test_accuracy: f64,
+    /// Values clamped to their fixed-point range so far (NUMERICS.md §13.3; 0 for float).
+    pub saturations: u64,
 }
 
 /// The outcome of a run.
@@ -34,6 +39,8 @@ pub struct RunResult {
     pub params: usize,
     pub test_correct: usize,
     pub test_rows: usize,
+    /// Values clamped to their fixed-point range during the run (0 on the float path).
+    pub saturations: u64,
 }
 
 impl RunResult {
@@ -81,20 +88,32 @@ pub trait Progress {
 pub struct Quiet;
 impl Progress for Quiet {}
 
-/// A zeroed buffer, or an error saying the model does not fit in memory.
-fn zeroed(len: usize, what: &str) -> Result<Vec<f32>, RunError> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| {
-        RunError::Other(format!(
-            "not enough memory for the model's {what} ({len} values); use a smaller model or batch"
-        ))
-    })?;
-    v.resize(len, 0.0);
-    Ok(v)
+/// A dataset's features in path `N`'s input format.
+///
+/// The float path uses them as they are; the fixed path rounds each to Q16.16 (NUMERICS.md
+/// §13.1). Returns the row and column of the first value outside the path's range.
+pub fn features_for<N: Arithmetic>(data: &Dataset) -> Result<Vec<N::Act>, (usize, usize, f32)> {
+    data.features
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| N::act_from_f32(x).ok_or((i / data.n_features.max(1), i % data.n_features.max(1), x)))
+        .collect()
 }
 
-/// Trains `config` on `train`, evaluating on `test` after each epoch.
+/// Trains `config` on `train`, evaluating on `test` after each epoch, on the path it names.
 pub fn run(
+    config: &TrainConfig,
+    train: &Dataset,
+    test: &Dataset,
+    progress: &mut dyn Progress,
+) -> Result<RunResult, RunError> {
+    match config.path {
+        PathKind::Float => run_on::<Float>(config, train, test, progress),
+        PathKind::Fixed => run_on::<Fixed>(config, train, test, progress),
+    }
+}
+
+fn run_on<N: Arithmetic>(
     config: &TrainConfig,
     train: &Dataset,
     test: &Dataset,
@@ -114,16 +133,19 @@ pub fn run(
             crate::config::MAX_CLASSES
         )));
     }
+    let out_of_range = |(row, col, x): (usize, usize, f32)| {
+        RunError::Other(format!("row {row}, column {col}: value {x} is outside the {} path's input range", N::NAME))
+    };
+    let train_x = features_for::<N>(train).map_err(out_of_range)?;
+    let test_x = features_for::<N>(test).map_err(out_of_range)?;
     let exec = HostExecutor::new(config.threads).map_err(RunError::Other)?;
     let spec: MlpSpec =
         MlpSpec::new(train.n_features, &config.hidden, train.n_classes, config.activation).map_err(RunError::Setup)?;
     let optimizer = config.optimizer();
     let max_batch = config.batch.min(train.rows());
-    let sizes = Trainer::sizes(&spec, &optimizer, max_batch);
-    let (mut params, mut grads) = (zeroed(sizes.params, "parameters")?, zeroed(sizes.grads, "gradients")?);
-    let (mut opt_state, mut scratch) = (zeroed(sizes.opt_state, "optimizer state")?, zeroed(sizes.scratch, "scratch")?);
-    let buffers = Buffers { params: &mut params, grads: &mut grads, opt_state: &mut opt_state, scratch: &mut scratch };
-    let mut trainer = Trainer::new(spec, optimizer, max_batch, buffers).map_err(RunError::Setup)?;
+    let mut buffers =
+        OwnedBuffers::<N>::new(&Trainer::<N>::sizes(&spec, &optimizer, max_batch)).map_err(RunError::Other)?;
+    let mut trainer = Trainer::<N>::new(spec, optimizer, max_batch, buffers.buffers()).map_err(RunError::Setup)?;
 
     trainer.init_params(config.init, &mut Xoshiro128PlusPlus::seed_from_u64(config.seed));
     let mut order_rng = Xoshiro128PlusPlus::seed_from_u64(config.seed ^ SHUFFLE_STREAM);
@@ -137,16 +159,17 @@ pub fn run(
         let mut loss_sum = 0.0f64;
         let mut batches = 0u32;
         for indices in order.chunks(config.batch) {
-            let batch = Batch { features: &train.features, labels: &train.labels, indices };
-            loss_sum += trainer.train_step(&exec, &batch).map_err(RunError::NonFinite)? as f64;
+            let batch = Batch { features: &train_x, labels: &train.labels, indices };
+            loss_sum += N::act_to_f64(trainer.train_step(&exec, &batch).map_err(RunError::NonFinite)?);
             batches += 1;
             progress.step(trainer.steps());
         }
-        test_correct = trainer.count_correct(&exec, &test.features, &test.labels);
+        test_correct = trainer.count_correct(&exec, &test_x, &test.labels);
         let stats = EpochStats {
             epoch,
             train_loss: loss_sum / batches as f64,
             test_accuracy: test_correct as f64 / test.rows() as f64,
+            saturations: trainer.saturations(),
         };
         progress.epoch(&stats);
         epochs.push(stats);
@@ -158,5 +181,6 @@ pub fn run(
         params: trainer.params().len(),
         test_correct,
         test_rows: test.rows(),
+        saturations: trainer.saturations(),
     })
 }

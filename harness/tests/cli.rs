@@ -431,6 +431,17 @@ fn inf_cell() {
 }
 
 #[test]
+fn value_outside_the_fixed_range() {
+    // 40000 is an ordinary f32 but beyond Q16.16's 32768: refused, not clamped.
+    data_error("fixed.csv", b"1,2,0\n1,40000,1\n", &["--path", "fixed"], ":2:2:", &["40000", "fixed", "range"]);
+}
+
+#[test]
+fn fixed_learning_rate_must_fit_q2_30() {
+    flag_error(&["--path", "fixed", "--lr", "2"], EXIT_BAD_FLAG, &["--lr", "fixed"]);
+}
+
+#[test]
 fn cell_too_large_for_f32() {
     data_error("huge.csv", b"1,2,0\n1e39,2,1\n", &[], ":2:1:", &["\"1e39\"", "out of f32 range"]);
 }

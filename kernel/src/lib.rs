@@ -7,7 +7,9 @@
 //! the section of the contract it follows.
 //!
 //! Layout, from the bottom up:
-//! - [`math`]: the only elementary functions the kernel uses (pinned `libm`, our own formulas);
+//! - [`arith`]: the two arithmetic paths every layer is written over, f32 and fixed point;
+//! - [`math`]: the only elementary functions the float path uses (pinned `libm`, our own formulas);
+//! - [`fixed`]: fixed-point formats, narrowing, and the integer elementary functions;
 //! - [`linalg`]: the two reductions with a written order (matrix product, batch tree sum);
 //! - [`layers`]: forward/backward pairs over caller-provided buffers;
 //! - [`optim`]: SGD with momentum and Adam, element-wise;
@@ -22,8 +24,10 @@
 // NUMERICS.md it implements; the two forms compile to the same single rounded addition.
 #![allow(clippy::assign_op_pattern)]
 
+pub mod arith;
 pub mod digest;
 pub mod exec;
+pub mod fixed;
 pub mod layers;
 pub mod linalg;
 pub mod math;

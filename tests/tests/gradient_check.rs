@@ -4,11 +4,13 @@
 //! the same loss computed entirely in f64 (std math, no kernel code), for every activation,
 //! every layer and every parameter.
 
+use samebits::arith::Float;
 use samebits::exec::Sequential;
 use samebits::layers::Activation;
-use samebits::model::{Batch, Buffers, Init, MlpSpec, Trainer};
+use samebits::model::{Batch, Init, MlpSpec, Trainer};
 use samebits::optim::{Optimizer, Sgd};
 use samebits::rng::Xoshiro128PlusPlus;
+use samebits_harness::buffers::OwnedBuffers;
 use samebits_tests::uniform;
 
 use rand_core::SeedableRng;
@@ -58,11 +60,8 @@ fn gradients_match_f64_finite_differences() {
     for activation in Activation::ALL {
         let spec: MlpSpec = MlpSpec::new(INPUTS, &HIDDEN, CLASSES, activation).unwrap();
         let optimizer = Optimizer::Sgd(Sgd { lr: 0.1, momentum: 0.0, weight_decay: 0.0 });
-        let sizes = Trainer::sizes(&spec, &optimizer, ROWS);
-        let (mut p, mut g, mut o, mut s) =
-            (vec![0.0; sizes.params], vec![0.0; sizes.grads], vec![0.0; sizes.opt_state], vec![0.0; sizes.scratch]);
-        let bufs = Buffers { params: &mut p, grads: &mut g, opt_state: &mut o, scratch: &mut s };
-        let mut trainer = Trainer::new(spec, optimizer, ROWS, bufs).unwrap();
+        let mut owned = OwnedBuffers::<Float>::new(&Trainer::<Float>::sizes(&spec, &optimizer, ROWS)).unwrap();
+        let mut trainer = Trainer::<Float>::new(spec, optimizer, ROWS, owned.buffers()).unwrap();
         trainer.init_params(Init::GlorotUniform, &mut Xoshiro128PlusPlus::seed_from_u64(3));
         // Non-zero biases, so their gradients matter too.
         let n = trainer.params().len();

@@ -1,5 +1,7 @@
 //! Each layer's forward and backward pass on fixed inputs: one digest per output.
 
+use samebits::arith::Float;
+use samebits::fixed::narrow::Saturations;
 use samebits::layers::{softmax_cross_entropy_row, Activation, Dense};
 use samebits::linalg::{tree_sum_into, BATCH_CHUNK};
 use samebits_tests::{check_golden, digest_hex, golden, uniform};
@@ -15,9 +17,10 @@ fn dense_forward_and_backward() {
     let w = uniform(2, LAYER.weights_len(), 0.5);
     let b = uniform(3, LAYER.outputs, 0.1);
     let dz = uniform(4, ROWS * LAYER.outputs, 1.0);
+    let sat = Saturations::new();
 
     let mut z = vec![0.0; ROWS * LAYER.outputs];
-    LAYER.forward(&x, &w, &b, &mut z);
+    LAYER.forward::<Float>(&x, &w, &b, &mut z, &sat);
     check_golden("DENSE_FORWARD", &digest_hex(&z), golden::DENSE_FORWARD);
 
     // Parameter gradients: one partial per chunk, combined by the tree (§5.2).
@@ -28,7 +31,7 @@ fn dense_forward_and_backward() {
     for (c, rows) in chunks.iter().enumerate() {
         let (dw, db) = partials[c * stride..][..stride].split_at_mut(LAYER.weights_len());
         let (x_c, dz_c) = (&x[rows.start * 37..rows.end * 37], &dz[rows.start * 29..rows.end * 29]);
-        LAYER.backward_params(x_c, dz_c, dw, db);
+        LAYER.backward_params::<Float>(x_c, dz_c, dw, db);
     }
     let mut grads = vec![0.0; stride];
     tree_sum_into(&mut grads, &partials, stride, 0, chunks.len());
@@ -37,7 +40,7 @@ fn dense_forward_and_backward() {
     let mut wt = vec![0.0; LAYER.weights_len()];
     LAYER.transpose(&w, &mut wt);
     let mut dx = vec![0.0; ROWS * LAYER.inputs];
-    LAYER.backward_input(&dz, &wt, &mut dx);
+    LAYER.backward_input::<Float>(&dz, &wt, &mut dx, &sat);
     check_golden("DENSE_BACKWARD_INPUT", &digest_hex(&dx), golden::DENSE_BACKWARD_INPUT);
 }
 
@@ -46,16 +49,17 @@ fn activations_forward_and_backward() {
     // Inputs over [-12, 12): saturating regions, the origin and denormal-free gradients.
     let z = uniform(5, 4096, 12.0);
     let da = uniform(6, 4096, 1.0);
+    let sat = Saturations::new();
     for (activation, want_a, want_dz) in [
         (Activation::Relu, golden::RELU_FORWARD, golden::RELU_BACKWARD),
         (Activation::Tanh, golden::TANH_FORWARD, golden::TANH_BACKWARD),
         (Activation::Sigmoid, golden::SIGMOID_FORWARD, golden::SIGMOID_BACKWARD),
     ] {
         let mut a = z.clone();
-        activation.forward(&mut a);
+        activation.forward::<Float>(&mut a);
         check_golden(&format!("{} forward", activation.name()), &digest_hex(&a), want_a);
         let mut d = da.clone();
-        activation.backward(&a, &mut d);
+        activation.backward::<Float>(&a, &mut d, &sat);
         check_golden(&format!("{} backward", activation.name()), &digest_hex(&d), want_dz);
     }
 }
@@ -72,4 +76,64 @@ fn softmax_cross_entropy() {
         .collect();
     check_golden("SOFTMAX_CE_LOSS", &digest_hex(&losses), golden::SOFTMAX_CE_LOSS);
     check_golden("SOFTMAX_CE_GRADIENT", &digest_hex(&z), golden::SOFTMAX_CE_GRADIENT);
+}
+
+/// The fixed path's layers on the same inputs, converted to Q16.16 / Q8.24 (NUMERICS.md §13).
+#[test]
+fn fixed_point_layers() {
+    use samebits::arith::{Arithmetic, Fixed};
+    use samebits::fixed::{Act, Param};
+    let to_act = |v: Vec<f32>| -> Vec<Act> { v.into_iter().map(|x| Fixed::act_from_f32(x).unwrap()).collect() };
+    let to_param = |v: Vec<f32>| -> Vec<Param> { v.into_iter().map(Param::from_num).collect() };
+    let words = |v: &[Param]| v.iter().map(|p| p.to_bits()).collect::<Vec<i32>>();
+    let act_words = |v: &[Act]| v.iter().map(|p| p.to_bits()).collect::<Vec<i32>>();
+    let sat = Saturations::new();
+
+    let x = to_act(uniform(1, ROWS * LAYER.inputs, 2.0));
+    let w = to_param(uniform(2, LAYER.weights_len(), 0.5));
+    let b = to_param(uniform(3, LAYER.outputs, 0.1));
+    let dz = to_param(uniform(4, ROWS * LAYER.outputs, 1.0));
+    let mut z = vec![Act::ZERO; ROWS * LAYER.outputs];
+    LAYER.forward::<Fixed>(&x, &w, &b, &mut z, &sat);
+    let mut dw = vec![0i64; LAYER.weights_len()];
+    let mut db = vec![0i64; LAYER.outputs];
+    LAYER.backward_params::<Fixed>(&x, &dz, &mut dw, &mut db);
+    let mut wt = vec![Param::ZERO; LAYER.weights_len()];
+    LAYER.transpose(&w, &mut wt);
+    let mut dx = vec![Param::ZERO; ROWS * LAYER.inputs];
+    LAYER.backward_input::<Fixed>(&dz, &wt, &mut dx, &sat);
+    let dw: Vec<Param> = dw.into_iter().map(|acc| Fixed::weight_grad(acc, &sat)).collect();
+    let summary = format!("{:?}{:?}{:?}", act_words(&z), words(&dw), words(&dx));
+    check_golden("FIXED_DENSE", &sha_hex(summary.as_bytes()), golden::FIXED_DENSE);
+
+    let z = to_act(uniform(5, 4096, 12.0));
+    let da = to_param(uniform(6, 4096, 1.0));
+    let mut all = String::new();
+    for activation in Activation::ALL {
+        let mut a = z.clone();
+        activation.forward::<Fixed>(&mut a);
+        let mut d = da.clone();
+        activation.backward::<Fixed>(&a, &mut d, &sat);
+        all += &format!("{:?}{:?}", act_words(&a), words(&d));
+    }
+    check_golden("FIXED_ACTIVATIONS", &sha_hex(all.as_bytes()), golden::FIXED_ACTIVATIONS);
+
+    let logits = to_act(uniform(8, 50 * 10, 20.0));
+    let mut dz = vec![Param::ZERO; 50 * 10];
+    let losses: Vec<Act> = logits
+        .chunks_exact(10)
+        .zip(dz.chunks_exact_mut(10))
+        .enumerate()
+        .map(|(r, (z, d))| Fixed::softmax_cross_entropy_row(z, r % 10, 50, d, &sat))
+        .collect();
+    let summary = format!("{:?}{:?}", act_words(&losses), words(&dz));
+    check_golden("FIXED_SOFTMAX_CE", &sha_hex(summary.as_bytes()), golden::FIXED_SOFTMAX_CE);
+    assert_eq!(sat.get(), 0, "nothing here should saturate");
+}
+
+/// SHA-256 of bytes, as hex.
+fn sha_hex(bytes: &[u8]) -> String {
+    let mut h = samebits::digest::Sha256::new();
+    h.update(bytes);
+    samebits::digest::Digest(h.finalize()).to_string()
 }

@@ -1,6 +1,7 @@
 //! The random streams of NUMERICS.md §8: they never change between releases.
 
 use rand_core::{RngCore, SeedableRng};
+use samebits::arith::Float;
 use samebits::digest::{Digest, Sha256};
 use samebits::model::Init;
 use samebits::rng::{shuffle, Xoshiro128PlusPlus};
@@ -40,9 +41,9 @@ fn digits_first_epoch_order() {
 fn glorot_and_he_initialisation() {
     let mut rng = Xoshiro128PlusPlus::seed_from_u64(42);
     let mut w = vec![0.0f32; 64 * 128];
-    Init::GlorotUniform.fill(&mut rng, &mut w, 64, 128);
+    Init::GlorotUniform.fill::<Float, _>(&mut rng, &mut w, 64, 128);
     check_golden("GLOROT_64X128_SEED_42", &digest_hex(&w), golden::GLOROT_64X128_SEED_42);
-    Init::HeUniform.fill(&mut rng, &mut w, 64, 128);
+    Init::HeUniform.fill::<Float, _>(&mut rng, &mut w, 64, 128);
     check_golden("HE_64X128_AFTER_GLOROT", &digest_hex(&w), golden::HE_64X128_AFTER_GLOROT);
 }
 

@@ -2,7 +2,7 @@
 
 use samebits::layers::Activation;
 use samebits::model::Init;
-use samebits_harness::config::{OptimizerKind, TrainConfig};
+use samebits_harness::config::{OptimizerKind, PathKind, TrainConfig};
 use samebits_harness::data::builtin_digits_split;
 use samebits_harness::train::{self, Quiet};
 use samebits_tests::{check_golden, golden, train_json};
@@ -39,23 +39,48 @@ fn short_runs() -> Vec<(&'static str, TrainConfig)> {
     ]
 }
 
+/// The same short runs on the fixed-point path.
+fn short_fixed_runs() -> Vec<(&'static str, TrainConfig)> {
+    short_runs().into_iter().map(|(name, c)| (name, TrainConfig { path: PathKind::Fixed, ..c })).collect()
+}
+
 #[test]
 fn short_runs_match_their_goldens_for_any_thread_count() {
+    check_short_runs(short_runs(), &golden::SHORT_RUNS);
+}
+
+#[test]
+fn short_fixed_runs_match_their_goldens_for_any_thread_count() {
+    check_short_runs(short_fixed_runs(), &golden::SHORT_FIXED_RUNS);
+}
+
+fn check_short_runs(runs: Vec<(&'static str, TrainConfig)>, goldens: &[(&str, &str)]) {
     let (train_set, test_set) = builtin_digits_split();
-    for ((name, config), want) in short_runs().into_iter().zip(golden::SHORT_RUNS) {
+    for ((name, config), want) in runs.into_iter().zip(goldens) {
         assert_eq!(name, want.0);
         for threads in [1, 2, 3, 7] {
             let config = TrainConfig { threads, ..config.clone() };
             let result = train::run(&config, &train_set, &test_set, &mut Quiet).unwrap();
-            check_golden(&format!("{name} ({threads} threads)"), &result.digest.to_string(), want.1);
+            let path = match config.path {
+                PathKind::Float => "float",
+                PathKind::Fixed => "fixed",
+            };
+            check_golden(&format!("{path} {name} ({threads} threads)"), &result.digest.to_string(), want.1);
         }
     }
+}
+
+/// `samebits train --json --threads 1`, run once per test binary (about 20 s in debug builds)
+/// and shared by the tests that need it.
+fn default_float_report() -> &'static serde_json::Value {
+    static REPORT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    REPORT.get_or_init(|| train_json(&["--threads", "1"]))
 }
 
 #[test]
 fn default_run_matches_golden_and_learns() {
     // Exactly `samebits train` (one thread), through the command line.
-    let report = train_json(&["--threads", "1"]);
+    let report = default_float_report();
     check_golden("DEFAULT_RUN", report["digest"].as_str().unwrap(), golden::DEFAULT_RUN);
     assert_eq!(report["contract_version"], golden::CONTRACT_VERSION);
     assert_eq!(report["epochs"], 20);
@@ -77,5 +102,29 @@ fn default_run_is_the_same_for_2_3_and_7_threads() {
             golden::DEFAULT_RUN,
         );
         assert_eq!(report["threads"], threads.parse::<u64>().unwrap());
+    }
+}
+
+#[test]
+fn default_fixed_run_matches_golden_and_learns_as_well_as_float() {
+    // `samebits train --path fixed`, one thread, through the command line.
+    let report = train_json(&["--path", "fixed", "--threads", "1"]);
+    check_golden("DEFAULT_FIXED_RUN", report["digest"].as_str().unwrap(), golden::DEFAULT_FIXED_RUN);
+    assert_eq!(report["path"], "fixed");
+    let fixed = report["test_accuracy"].as_f64().unwrap();
+    let float = default_float_report()["test_accuracy"].as_f64().unwrap();
+    assert!(fixed >= float - 0.02, "fixed-point accuracy {fixed} more than 2 points below float's {float}");
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "slow in debug builds; run with --release")]
+fn default_fixed_run_is_the_same_for_2_3_and_7_threads() {
+    for threads in ["2", "3", "7"] {
+        let report = train_json(&["--path", "fixed", "--threads", threads]);
+        check_golden(
+            &format!("DEFAULT_FIXED_RUN ({threads} threads)"),
+            report["digest"].as_str().unwrap(),
+            golden::DEFAULT_FIXED_RUN,
+        );
     }
 }

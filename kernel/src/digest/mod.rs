@@ -53,6 +53,26 @@ pub fn update_f32(hasher: &mut Sha256, values: &[f32]) {
     }
 }
 
+/// SHA-256 of 32-bit words, each as 4 little-endian bytes: the digest of a fixed-point model
+/// (words = raw parameter bits) or of a float one (words = [`canonical_bits`]).
+///
+/// Contract: NUMERICS.md §11.
+pub fn digest_words(words: impl Iterator<Item = u32>) -> Digest {
+    let mut hasher = Sha256::new();
+    let mut bytes = [0u8; 256];
+    let mut len = 0;
+    for word in words {
+        bytes[len..len + 4].copy_from_slice(&word.to_le_bytes());
+        len += 4;
+        if len == bytes.len() {
+            hasher.update(&bytes);
+            len = 0;
+        }
+    }
+    hasher.update(&bytes[..len]);
+    Digest(hasher.finalize())
+}
+
 /// SHA-256 of all parameters in their storage order (layer 1 weights, layer 1 biases, …).
 ///
 /// Contract: NUMERICS.md §11.
@@ -87,6 +107,12 @@ mod tests {
         let b = digest_params(&[f32::from_bits(0xffc0_0000), 2.0]);
         assert_eq!(a, b);
         assert_ne!(digest_params(&[0.0]), digest_params(&[-0.0]));
+    }
+
+    #[test]
+    fn words_hash_like_canonical_floats() {
+        let v: std::vec::Vec<f32> = (0..300).map(|i| i as f32 - 7.5).collect();
+        assert_eq!(digest_words(v.iter().map(|x| canonical_bits(*x))), digest_params(&v));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! *output* `a`, so only one buffer per layer is kept and no transcendental function is
 //! evaluated twice.
 
-use crate::math;
+use crate::arith::Arithmetic;
+use crate::fixed::narrow::Saturations;
 
 /// An element-wise activation function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,26 +38,27 @@ impl Activation {
 
     /// `a = f(z)` in place.
     ///
-    /// Contract: NUMERICS.md §6.2 — ReLU: `z > 0 ? z : +0`; Tanh: [`math::tanh`];
-    /// Sigmoid: [`math::sigmoid`].
-    pub fn forward(self, z_to_a: &mut [f32]) {
+    /// Contract: NUMERICS.md §6.2 (float), §13.4 (fixed) — ReLU: `z > 0 ? z : 0`; Tanh and
+    /// Sigmoid: the path's [`Arithmetic::tanh`] and [`Arithmetic::sigmoid`].
+    pub fn forward<N: Arithmetic>(self, z_to_a: &mut [N::Act]) {
         match self {
-            Activation::Relu => z_to_a.iter_mut().for_each(|v| *v = if *v > 0.0 { *v } else { 0.0 }),
-            Activation::Tanh => z_to_a.iter_mut().for_each(|v| *v = math::tanh(*v)),
-            Activation::Sigmoid => z_to_a.iter_mut().for_each(|v| *v = math::sigmoid(*v)),
+            Activation::Relu => z_to_a.iter_mut().for_each(|v| *v = N::relu(*v)),
+            Activation::Tanh => z_to_a.iter_mut().for_each(|v| *v = N::tanh(*v)),
+            Activation::Sigmoid => z_to_a.iter_mut().for_each(|v| *v = N::sigmoid(*v)),
         }
     }
 
     /// `dz = da · f′(z)` in place, with `f′` written in terms of the output `a`.
     ///
-    /// Contract: NUMERICS.md §6.2 — ReLU: `a > 0 ? da : +0`; Tanh: `da · (1 − a·a)`;
-    /// Sigmoid: `da · (a · (1 − a))`; each operation rounded, in that order.
-    pub fn backward(self, a: &[f32], da_to_dz: &mut [f32]) {
+    /// Contract: NUMERICS.md §6.2 — ReLU: `a > 0 ? da : 0`; Tanh: `da · (1 − a·a)`;
+    /// Sigmoid: `da · (a · (1 − a))`; each operation rounded (narrowed, in fixed point) in
+    /// that order.
+    pub fn backward<N: Arithmetic>(self, a: &[N::Act], da_to_dz: &mut [N::Param], sat: &Saturations) {
         let pairs = da_to_dz.iter_mut().zip(a);
         match self {
-            Activation::Relu => pairs.for_each(|(d, a)| *d = if *a > 0.0 { *d } else { 0.0 }),
-            Activation::Tanh => pairs.for_each(|(d, a)| *d = *d * (1.0 - *a * *a)),
-            Activation::Sigmoid => pairs.for_each(|(d, a)| *d = *d * (*a * (1.0 - *a))),
+            Activation::Relu => pairs.for_each(|(d, a)| *d = N::relu_grad(*a, *d)),
+            Activation::Tanh => pairs.for_each(|(d, a)| *d = N::tanh_grad(*a, *d, sat)),
+            Activation::Sigmoid => pairs.for_each(|(d, a)| *d = N::sigmoid_grad(*a, *d, sat)),
         }
     }
 }
@@ -64,6 +66,7 @@ impl Activation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arith::Float;
 
     #[test]
     fn names_round_trip() {
@@ -76,25 +79,25 @@ mod tests {
     #[test]
     fn relu_forward_backward() {
         let mut v = [-1.0, -0.0, 0.0, 2.5];
-        Activation::Relu.forward(&mut v);
+        Activation::Relu.forward::<Float>(&mut v);
         assert_eq!(v.map(f32::to_bits), [0.0f32, 0.0, 0.0, 2.5].map(f32::to_bits));
         let mut d = [3.0, 3.0, 3.0, 3.0];
-        Activation::Relu.backward(&v, &mut d);
+        Activation::Relu.backward::<Float>(&v, &mut d, &Saturations::new());
         assert_eq!(d, [0.0, 0.0, 0.0, 3.0]);
     }
 
     #[test]
     fn tanh_and_sigmoid_derivatives_from_output() {
         let mut a = [0.0f32];
-        Activation::Tanh.forward(&mut a);
+        Activation::Tanh.forward::<Float>(&mut a);
         let mut d = [2.0f32];
-        Activation::Tanh.backward(&a, &mut d);
+        Activation::Tanh.backward::<Float>(&a, &mut d, &Saturations::new());
         assert_eq!(d, [2.0], "tanh'(0) = 1");
         let mut s = [0.0f32];
-        Activation::Sigmoid.forward(&mut s);
+        Activation::Sigmoid.forward::<Float>(&mut s);
         assert_eq!(s, [0.5]);
         let mut d = [2.0f32];
-        Activation::Sigmoid.backward(&s, &mut d);
+        Activation::Sigmoid.backward::<Float>(&s, &mut d, &Saturations::new());
         assert_eq!(d, [0.5], "sigmoid'(0) = 1/4");
     }
 }

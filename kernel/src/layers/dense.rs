@@ -4,7 +4,9 @@
 //! (`w[i * outputs + o]`), so the forward pass and the weight gradient both run along
 //! contiguous outputs and vectorise across them without reordering any sum (§5.1).
 
-use crate::linalg::{matmul, MatmulShape};
+use crate::arith::Arithmetic;
+use crate::fixed::narrow::Saturations;
+use crate::linalg::{matmul_with, MatmulShape};
 
 /// Shape of a dense layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,44 +31,56 @@ impl Dense {
     /// Forward pass for a block of rows: `z[r][o] = (Σ_i x[r][i]·w[i][o]) + b[o]`.
     ///
     /// Contract: NUMERICS.md §6.1 — the dot product in the order of §5.1, then the bias added
-    /// once, last. `x` is rows×inputs, `z` rows×outputs.
-    pub fn forward(&self, x: &[f32], w: &[f32], b: &[f32], z: &mut [f32]) {
+    /// once, last ([`Arithmetic::forward_out`]). `x` is rows×inputs, `z` rows×outputs.
+    pub fn forward<N: Arithmetic>(
+        &self,
+        x: &[N::Act],
+        w: &[N::Param],
+        b: &[N::Param],
+        z: &mut [N::Act],
+        sat: &Saturations,
+    ) {
         let rows = z.len() / self.outputs;
-        matmul(MatmulShape::row_major(rows, self.outputs, self.inputs), x, w, z);
-        for z_row in z.chunks_exact_mut(self.outputs) {
-            for (z_ro, b_o) in z_row.iter_mut().zip(b) {
-                *z_ro = *z_ro + *b_o;
-            }
-        }
+        let shape = MatmulShape::row_major(rows, self.outputs, self.inputs);
+        matmul_with(shape, x, w, z, N::acc_zero(), N::acc_act_param, |o, acc| N::forward_out(acc, b[o], sat));
     }
 
-    /// Parameter gradients of one chunk of rows (§5.2): `dw = xᵀ·dz`, `db[o] = Σ_r dz[r][o]`.
+    /// Parameter-gradient partial sums of one chunk of rows (§5.2): `dw = xᵀ·dz`,
+    /// `db[o] = Σ_r dz[r][o]`, left in the accumulator format.
     ///
     /// Contract: NUMERICS.md §6.1 and §5.2 — each element is summed over the chunk's rows in
-    /// ascending order from +0; the harness or [`crate::model::Trainer`] combines chunks.
-    pub fn backward_params(&self, x: &[f32], dz: &[f32], dw: &mut [f32], db: &mut [f32]) {
+    /// ascending order from +0; [`crate::model::Trainer`] combines the chunks and narrows.
+    pub fn backward_params<N: Arithmetic>(&self, x: &[N::Act], dz: &[N::Param], dw: &mut [N::Acc], db: &mut [N::Acc]) {
         let rows = dz.len() / self.outputs;
-        matmul(MatmulShape::transposed_a(self.inputs, self.outputs, rows), x, dz, dw);
-        db.fill(0.0);
+        let shape = MatmulShape::transposed_a(self.inputs, self.outputs, rows);
+        matmul_with(shape, x, dz, dw, N::acc_zero(), N::acc_act_param, |_, acc| acc);
+        db.fill(N::acc_zero());
         for dz_row in dz.chunks_exact(self.outputs) {
             for (db_o, dz_ro) in db.iter_mut().zip(dz_row) {
-                *db_o = *db_o + *dz_ro;
+                *db_o = N::acc_param(*db_o, *dz_ro);
             }
         }
     }
 
     /// Input gradient for a block of rows: `dx[r][i] = Σ_o dz[r][o]·w[i][o]`.
     ///
-    /// Contract: NUMERICS.md §6.1 — summed over o ascending from +0. `wt` is the transpose of
-    /// the weights (`outputs × inputs`, from [`Dense::transpose`]) so that the sum runs along
-    /// contiguous memory.
-    pub fn backward_input(&self, dz: &[f32], wt: &[f32], dx: &mut [f32]) {
+    /// Contract: NUMERICS.md §6.1 — summed over o ascending from +0, then narrowed
+    /// ([`Arithmetic::input_grad`]). `wt` is the transpose of the weights (`outputs × inputs`,
+    /// from [`Dense::transpose`]) so that the sum runs along contiguous memory.
+    pub fn backward_input<N: Arithmetic>(
+        &self,
+        dz: &[N::Param],
+        wt: &[N::Param],
+        dx: &mut [N::Param],
+        sat: &Saturations,
+    ) {
         let rows = dz.len() / self.outputs;
-        matmul(MatmulShape::row_major(rows, self.inputs, self.outputs), dz, wt, dx);
+        let shape = MatmulShape::row_major(rows, self.inputs, self.outputs);
+        matmul_with(shape, dz, wt, dx, N::acc_zero(), N::acc_param_param, |_, acc| N::input_grad(acc, sat));
     }
 
     /// `wt[o][i] = w[i][o]`: an exact copy, no arithmetic.
-    pub fn transpose(&self, w: &[f32], wt: &mut [f32]) {
+    pub fn transpose<T: Copy>(&self, w: &[T], wt: &mut [T]) {
         for (i, w_row) in w.chunks_exact(self.outputs).enumerate() {
             for (o, w_io) in w_row.iter().enumerate() {
                 wt[o * self.inputs + i] = *w_io;
@@ -78,6 +92,7 @@ impl Dense {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arith::Float;
 
     const L: Dense = Dense { inputs: 3, outputs: 2 };
     const X: [f32; 6] = [1.0, 2.0, 3.0, -1.0, 0.5, 0.25];
@@ -87,7 +102,7 @@ mod tests {
     #[test]
     fn forward_small_case_by_hand() {
         let mut z = [0.0; 4];
-        L.forward(&X, &W, &B, &mut z);
+        L.forward::<Float>(&X, &W, &B, &mut z, &Saturations::new());
         // Row 0: o0 = 0.5 + 0.5 - 0.375 = 0.625, + 0.1; o1 = -1 + 4 + 3 = 6, - 0.2.
         assert_eq!(z, [0.625 + 0.1, 6.0 - 0.2, -0.5 + 0.125 - 0.03125 + 0.1, 1.0 + 1.0 + 0.25 - 0.2]);
     }
@@ -96,7 +111,7 @@ mod tests {
     fn backward_params_small_case_by_hand() {
         let dz = [1.0, -1.0, 2.0, 0.5];
         let (mut dw, mut db) = ([0.0; 6], [0.0; 2]);
-        L.backward_params(&X, &dz, &mut dw, &mut db);
+        L.backward_params::<Float>(&X, &dz, &mut dw, &mut db);
         assert_eq!(dw, [1.0 - 2.0, -1.0 - 0.5, 2.0 + 1.0, -2.0 + 0.25, 3.0 + 0.5, -3.0 + 0.125]);
         assert_eq!(db, [3.0, -0.5]);
     }
@@ -108,7 +123,7 @@ mod tests {
         assert_eq!(wt, [0.5, 0.25, -0.125, -1.0, 2.0, 1.0]);
         let dz = [1.0, -1.0, 2.0, 0.5];
         let mut dx = [0.0; 6];
-        L.backward_input(&dz, &wt, &mut dx);
+        L.backward_input::<Float>(&dz, &wt, &mut dx, &Saturations::new());
         assert_eq!(dx, [1.5, -1.75, -1.125, 0.5, 1.5, 0.25]);
     }
 }

@@ -8,9 +8,9 @@ use crate::math;
 
 /// Index of the first largest value (`>` comparison, so ties go to the lowest index).
 ///
-/// Contract: NUMERICS.md §6.3 (prediction). Used for accuracy; NaN never reaches it because
-/// training stops on non-finite values first.
-pub fn argmax(row: &[f32]) -> usize {
+/// Contract: NUMERICS.md §6.3 (prediction) and §13.5. Used for accuracy and the softmax's
+/// maximum; NaN never reaches it because training stops on non-finite values first.
+pub fn argmax<T: PartialOrd>(row: &[T]) -> usize {
     let mut best = 0;
     for (j, v) in row.iter().enumerate().skip(1) {
         if *v > row[best] {

@@ -7,9 +7,7 @@
 //! different j, so vectorising never reorders a single sum and no FMA is ever formed (Rust
 //! does not contract `a * b + c`).
 
-/// Rows per register block.
-const MR: usize = 4;
-/// Columns per register block: two 4-lane or one 8-lane vector register per row.
+/// Columns per register block: two 4-lane or one 8-lane f32 vector register per row.
 const NR: usize = 8;
 
 /// Shape and memory layout of `c = a · b`.
@@ -44,13 +42,44 @@ impl MatmulShape {
     }
 }
 
-/// `c ← a · b` (overwrites `c`), every element summed in the canonical order of §5.1.
+/// `c[i][j] ← finish(j, Σ_p a[i][p]·b[p][j])`, every sum in the canonical order of §5.1.
 ///
-/// Contract: NUMERICS.md §5.1.
+/// Contract: NUMERICS.md §5.1. The sum starts at `zero` and adds one product at a time with
+/// `step(acc, a, b)` (for f32: `acc + a·b`, rounded; for fixed point: exact). `finish` turns
+/// the finished sum of column `j` into the stored value (adds a bias, narrows a format).
 ///
 /// # Panics
 /// If a slice is too short for `shape` (a caller bug; the kernel's layouts size them).
-pub fn matmul(shape: MatmulShape, a: &[f32], b: &[f32], c: &mut [f32]) {
+#[inline(always)]
+pub fn matmul_with<X: Copy, Y: Copy, Acc: Copy, Out>(
+    shape: MatmulShape,
+    a: &[X],
+    b: &[Y],
+    c: &mut [Out],
+    zero: Acc,
+    step: impl Fn(Acc, X, Y) -> Acc,
+    finish: impl Fn(usize, Acc) -> Out,
+) {
+    // Rows per register block: 4×8 f32 accumulators fill 8 SSE registers; 64-bit
+    // accumulators take twice the room, so they get half the rows. The block shape never
+    // changes a result, only which sums advance together.
+    if core::mem::size_of::<Acc>() > 4 {
+        blocked::<2, X, Y, Acc, Out>(shape, a, b, c, zero, step, finish)
+    } else {
+        blocked::<4, X, Y, Acc, Out>(shape, a, b, c, zero, step, finish)
+    }
+}
+
+#[inline(always)]
+fn blocked<const MR: usize, X: Copy, Y: Copy, Acc: Copy, Out>(
+    shape: MatmulShape,
+    a: &[X],
+    b: &[Y],
+    c: &mut [Out],
+    zero: Acc,
+    step: impl Fn(Acc, X, Y) -> Acc,
+    finish: impl Fn(usize, Acc) -> Out,
+) {
     let MatmulShape { m, n, k, a_row_stride: ars, a_col_stride: acs } = shape;
     assert!(c.len() >= m * n && b.len() >= k * n, "matmul: output or b too short");
     if m > 0 && k > 0 {
@@ -60,44 +89,60 @@ pub fn matmul(shape: MatmulShape, a: &[f32], b: &[f32], c: &mut [f32]) {
     let full_cols = n - n % NR;
     for i0 in (0..full_rows).step_by(MR) {
         for j0 in (0..full_cols).step_by(NR) {
-            block(shape, a, b, c, i0, j0);
+            // One MR×NR block of outputs, accumulated in registers.
+            let mut acc = [[zero; NR]; MR];
+            for p in 0..k {
+                let b_row: &[Y; NR] = b[p * n + j0..][..NR].try_into().unwrap();
+                for (r, acc_row) in acc.iter_mut().enumerate() {
+                    let a_ip = a[(i0 + r) * ars + p * acs];
+                    for (acc_ij, b_pj) in acc_row.iter_mut().zip(b_row) {
+                        *acc_ij = step(*acc_ij, a_ip, *b_pj);
+                    }
+                }
+            }
+            for (r, acc_row) in acc.iter().enumerate() {
+                for (jj, (out, sum)) in c[(i0 + r) * n + j0..][..NR].iter_mut().zip(acc_row).enumerate() {
+                    *out = finish(j0 + jj, *sum);
+                }
+            }
         }
         for i in i0..i0 + MR {
-            edge(shape, a, b, c, i, full_cols..n);
+            edge(shape, a, b, c, i, full_cols..n, zero, &step, &finish);
         }
     }
     for i in full_rows..m {
-        edge(shape, a, b, c, i, 0..n);
-    }
-}
-
-/// One MR×NR block of outputs, accumulated in registers.
-#[inline(always)]
-fn block(s: MatmulShape, a: &[f32], b: &[f32], c: &mut [f32], i0: usize, j0: usize) {
-    let mut acc = [[0.0f32; NR]; MR];
-    for p in 0..s.k {
-        let b_row: &[f32; NR] = b[p * s.n + j0..][..NR].try_into().unwrap();
-        for (r, acc_row) in acc.iter_mut().enumerate() {
-            let a_ip = a[(i0 + r) * s.a_row_stride + p * s.a_col_stride];
-            for (acc_ij, b_pj) in acc_row.iter_mut().zip(b_row) {
-                *acc_ij = *acc_ij + a_ip * *b_pj;
-            }
-        }
-    }
-    for (r, acc_row) in acc.iter().enumerate() {
-        c[(i0 + r) * s.n + j0..][..NR].copy_from_slice(acc_row);
+        edge(shape, a, b, c, i, 0..n, zero, &step, &finish);
     }
 }
 
 /// Outputs left over by the blocking: one row, the given columns, same order of operations.
-fn edge(s: MatmulShape, a: &[f32], b: &[f32], c: &mut [f32], i: usize, cols: core::ops::Range<usize>) {
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn edge<X: Copy, Y: Copy, Acc: Copy, Out>(
+    s: MatmulShape,
+    a: &[X],
+    b: &[Y],
+    c: &mut [Out],
+    i: usize,
+    cols: core::ops::Range<usize>,
+    zero: Acc,
+    step: &impl Fn(Acc, X, Y) -> Acc,
+    finish: &impl Fn(usize, Acc) -> Out,
+) {
     for j in cols {
-        let mut acc = 0.0f32;
+        let mut acc = zero;
         for p in 0..s.k {
-            acc = acc + a[i * s.a_row_stride + p * s.a_col_stride] * b[p * s.n + j];
+            acc = step(acc, a[i * s.a_row_stride + p * s.a_col_stride], b[p * s.n + j]);
         }
-        c[i * s.n + j] = acc;
+        c[i * s.n + j] = finish(j, acc);
     }
+}
+
+/// `c ← a · b` in f32 (overwrites `c`), every element summed in the canonical order of §5.1.
+///
+/// Contract: NUMERICS.md §5.1.
+pub fn matmul(shape: MatmulShape, a: &[f32], b: &[f32], c: &mut [f32]) {
+    matmul_with(shape, a, b, c, 0.0f32, |acc, x, y| acc + x * y, |_, acc| acc);
 }
 
 #[cfg(test)]

@@ -7,5 +7,5 @@
 mod matmul;
 mod tree_sum;
 
-pub use matmul::{matmul, MatmulShape};
-pub use tree_sum::{chunk_count, tree_sum_into, BATCH_CHUNK};
+pub use matmul::{matmul, matmul_with, MatmulShape};
+pub use tree_sum::{chunk_count, tree_sum_into, tree_sum_with, BATCH_CHUNK};

@@ -20,39 +20,68 @@ pub const fn chunk_count(rows: usize) -> usize {
 /// Elements combined per pass, so that the temporaries live on the stack.
 const BLOCK: usize = 64;
 
-/// `out[e] ← tree(partials[0][e], …, partials[n-1][e])` for every `e` in `out`, where
-/// partial `c` of element `e` is `partials[c * stride + first + e]`.
+/// `out[e] ← finish(tree(partials[0][e], …, partials[n-1][e]))` for every `e` in `out`,
+/// where partial `c` of element `e` is `partials[c * stride + first + e]` and the tree adds
+/// with `add`.
 ///
 /// Contract: NUMERICS.md §5.2 (the tree over chunk partials). `first` lets a caller that
 /// splits `out` across threads pass the offset of its block.
 ///
 /// # Panics
 /// If `n == 0` or `partials` is too short (caller bugs).
-pub fn tree_sum_into(out: &mut [f32], partials: &[f32], stride: usize, first: usize, n: usize) {
-    assert!(n > 0, "tree_sum_into: no partials");
-    assert!(partials.len() >= (n - 1) * stride + first + out.len(), "tree_sum_into: partials too short");
+pub fn tree_sum_with<Acc: Copy + Default, Out>(
+    out: &mut [Out],
+    partials: &[Acc],
+    stride: usize,
+    first: usize,
+    n: usize,
+    add: impl Fn(Acc, Acc) -> Acc + Copy,
+    finish: impl Fn(Acc) -> Out,
+) {
+    assert!(n > 0, "tree_sum: no partials");
+    assert!(partials.len() >= (n - 1) * stride + first + out.len(), "tree_sum: partials too short");
     let mut offset = 0;
     for block in out.chunks_mut(BLOCK) {
-        tree(block, partials, stride, first + offset, 0, n);
+        let mut sums = [Acc::default(); BLOCK];
+        let sums = &mut sums[..block.len()];
+        tree(sums, partials, stride, first + offset, 0, n, add);
+        for (o, s) in block.iter_mut().zip(sums.iter()) {
+            *o = finish(*s);
+        }
         offset += block.len();
     }
 }
 
+/// [`tree_sum_with`] for f32 partials, f32 addition.
+///
+/// Contract: NUMERICS.md §5.2.
+pub fn tree_sum_into(out: &mut [f32], partials: &[f32], stride: usize, first: usize, n: usize) {
+    tree_sum_with(out, partials, stride, first, n, |a, b| a + b, |s| s);
+}
+
 /// Pairwise levels with carry are the same tree as splitting `[lo, hi)` at the largest power
 /// of two strictly below its length, left part first: `p0..p3 | p4` for five partials.
-fn tree(dst: &mut [f32], partials: &[f32], stride: usize, first: usize, lo: usize, hi: usize) {
+fn tree<Acc: Copy + Default>(
+    dst: &mut [Acc],
+    partials: &[Acc],
+    stride: usize,
+    first: usize,
+    lo: usize,
+    hi: usize,
+    add: impl Fn(Acc, Acc) -> Acc + Copy,
+) {
     let len = hi - lo;
     if len == 1 {
         dst.copy_from_slice(&partials[lo * stride + first..][..dst.len()]);
         return;
     }
     let left = 1usize << (usize::BITS - 1 - (len - 1).leading_zeros());
-    tree(dst, partials, stride, first, lo, lo + left);
-    let mut right = [0.0f32; BLOCK];
+    tree(dst, partials, stride, first, lo, lo + left, add);
+    let mut right = [Acc::default(); BLOCK];
     let right = &mut right[..dst.len()];
-    tree(right, partials, stride, first, lo + left, hi);
+    tree(right, partials, stride, first, lo + left, hi, add);
     for (d, r) in dst.iter_mut().zip(right.iter()) {
-        *d = *d + *r;
+        *d = add(*d, *r);
     }
 }
 

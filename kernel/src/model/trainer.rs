@@ -1,92 +1,104 @@
 //! One training step: forward, fused softmax cross-entropy, backward, checks, update.
 //!
 //! Contract: NUMERICS.md §9 gives the order of the whole step; each piece names its own rule.
+//! Written once for both arithmetic paths ([`Arithmetic`]).
 
 use super::layout::ScratchPlan;
 use super::{BufferSizes, Init, LayerSpec, MlpSpec, NonFinite, SetupError, Tensor, DEFAULT_MAX_LAYERS};
-use crate::digest::{digest_params, Digest};
+use crate::arith::{Arithmetic, Float};
+use crate::digest::{digest_words, Digest};
 use crate::exec::Executor;
-use crate::layers::{argmax, softmax_cross_entropy_row};
-use crate::linalg::{chunk_count, tree_sum_into, BATCH_CHUNK};
+use crate::fixed::narrow::Saturations;
+use crate::layers::argmax;
+use crate::linalg::{chunk_count, tree_sum_with, BATCH_CHUNK};
 use crate::optim::{AdamStep, Optimizer};
+use core::sync::atomic::AtomicU32;
 use rand_core::RngCore;
 
 /// The caller's buffers, sized by [`Trainer::sizes`].
-pub struct Buffers<'a> {
-    /// Weights and biases, [`BufferSizes::params`] floats.
-    pub params: &'a mut [f32],
-    /// Gradients, [`BufferSizes::grads`] floats.
-    pub grads: &'a mut [f32],
-    /// Optimizer state, [`BufferSizes::opt_state`] floats.
-    pub opt_state: &'a mut [f32],
-    /// Per-step temporaries, [`BufferSizes::scratch`] floats.
-    pub scratch: &'a mut [f32],
+pub struct Buffers<'a, N: Arithmetic = Float> {
+    /// Weights and biases, [`BufferSizes::params`] elements.
+    pub params: &'a mut [N::Param],
+    /// Gradients, [`BufferSizes::grads`] elements.
+    pub grads: &'a mut [N::Param],
+    /// Optimizer state, [`BufferSizes::opt_state`] elements.
+    pub opt_state: &'a mut [N::Param],
+    /// Activation temporaries, [`BufferSizes::act_scratch`] elements.
+    pub act_scratch: &'a mut [N::Act],
+    /// Parameter-format temporaries, [`BufferSizes::param_scratch`] elements.
+    pub param_scratch: &'a mut [N::Param],
+    /// Accumulator temporaries, [`BufferSizes::acc_scratch`] elements.
+    pub acc_scratch: &'a mut [N::Acc],
 }
 
 /// A batch: the rows `indices` of a row-major `features` matrix and their `labels`.
 #[derive(Clone, Copy, Debug)]
-pub struct Batch<'d> {
-    /// All samples, row-major, `inputs` floats per row.
-    pub features: &'d [f32],
+pub struct Batch<'d, A> {
+    /// All samples, row-major, `inputs` values per row.
+    pub features: &'d [A],
     /// Class of every sample.
     pub labels: &'d [u32],
     /// Rows of this batch, in order.
     pub indices: &'d [u32],
 }
 
-/// Trains an MLP of at most `L` layers in the caller's buffers.
-pub struct Trainer<'a, const L: usize = DEFAULT_MAX_LAYERS> {
+/// Trains an MLP of at most `L` layers on arithmetic path `N` in the caller's buffers.
+pub struct Trainer<'a, N: Arithmetic = Float, const L: usize = DEFAULT_MAX_LAYERS> {
     spec: MlpSpec<L>,
     offsets: heapless::Vec<usize, L>,
     optimizer: Optimizer,
-    adam_step: AdamStep,
+    adam_step: AdamStep<N::Scalar>,
     max_batch: usize,
     plan: ScratchPlan,
     steps: u64,
-    bufs: Buffers<'a>,
+    saturations: u64,
+    bufs: Buffers<'a, N>,
 }
 
-/// The scratch buffer cut into its regions for one step.
-struct Scratch<'s, const L: usize> {
-    input: &'s mut [f32],
-    acts: heapless::Vec<&'s mut [f32], L>,
-    delta: [&'s mut [f32]; 2],
-    transposed: &'s mut [f32],
-    partials: &'s mut [f32],
-    loss_rows: &'s mut [f32],
+/// The scratch buffers cut into their regions for one step.
+struct Scratch<'s, N: Arithmetic, const L: usize> {
+    input: &'s mut [N::Act],
+    acts: heapless::Vec<&'s mut [N::Act], L>,
+    loss_rows: &'s mut [N::Act],
+    delta: [&'s mut [N::Param]; 2],
+    transposed: &'s mut [N::Param],
+    partials: &'s mut [N::Acc],
 }
 
-/// Cuts `scratch` into its regions (sizes from `plan`, one activation buffer per layer).
-fn split_scratch<'s, const L: usize>(
-    scratch: &'s mut [f32],
-    spec: &MlpSpec<L>,
-    plan: &ScratchPlan,
-    max_batch: usize,
-) -> Scratch<'s, L> {
-    let mut rest = scratch;
-    let input = take(&mut rest, plan.input);
-    let mut acts = heapless::Vec::new();
-    for layer in spec.layers() {
-        // Cannot fail: `spec` holds at most L layers.
-        let _ = acts.push(take(&mut rest, max_batch * layer.dense.outputs));
-    }
-    let delta = [take(&mut rest, plan.delta), take(&mut rest, plan.delta)];
-    let transposed = take(&mut rest, plan.transposed);
-    let partials = take(&mut rest, plan.partials);
-    let loss_rows = take(&mut rest, plan.loss_rows);
-    Scratch { input, acts, delta, transposed, partials, loss_rows }
-}
-
-fn take<'s>(rest: &mut &'s mut [f32], len: usize) -> &'s mut [f32] {
+fn take<'s, T>(rest: &mut &'s mut [T], len: usize) -> &'s mut [T] {
     let (head, tail) = core::mem::take(rest).split_at_mut(len);
     *rest = tail;
     head
 }
 
-impl<'a, const L: usize> Trainer<'a, L> {
+/// The three scratch buffers: activations, parameter-format values, accumulators.
+type ScratchBuffers<'s, N> =
+    (&'s mut [<N as Arithmetic>::Act], &'s mut [<N as Arithmetic>::Param], &'s mut [<N as Arithmetic>::Acc]);
+
+/// Cuts the scratch buffers into their regions (sizes from `plan`).
+fn split_scratch<'s, N: Arithmetic, const L: usize>(
+    bufs: ScratchBuffers<'s, N>,
+    spec: &MlpSpec<L>,
+    plan: &ScratchPlan,
+    max_batch: usize,
+) -> Scratch<'s, N, L> {
+    let (mut act, mut param, partials) = bufs;
+    let input = take(&mut act, plan.input);
+    let mut acts = heapless::Vec::new();
+    for layer in spec.layers() {
+        // Cannot fail: `spec` holds at most L layers.
+        let _ = acts.push(take(&mut act, max_batch * layer.dense.outputs));
+    }
+    let loss_rows = take(&mut act, plan.loss_rows);
+    let delta = [take(&mut param, plan.delta), take(&mut param, plan.delta)];
+    let transposed = take(&mut param, plan.transposed);
+    Scratch { input, acts, loss_rows, delta, transposed, partials }
+}
+
+impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
     /// Buffer sizes for `spec`, `optimizer` and batches of at most `max_batch` rows.
     pub fn sizes(spec: &MlpSpec<L>, optimizer: &Optimizer, max_batch: usize) -> BufferSizes {
-        BufferSizes::new(spec, max_batch, optimizer.state_per_param())
+        BufferSizes::new(spec, max_batch, optimizer.state_per_param::<N>())
     }
 
     /// Takes the buffers, checks their sizes and zeroes gradients, optimizer state and scratch.
@@ -95,7 +107,7 @@ impl<'a, const L: usize> Trainer<'a, L> {
         spec: MlpSpec<L>,
         optimizer: Optimizer,
         max_batch: usize,
-        bufs: Buffers<'a>,
+        bufs: Buffers<'a, N>,
     ) -> Result<Self, SetupError> {
         if max_batch == 0 {
             return Err(SetupError::ZeroBatch);
@@ -105,7 +117,9 @@ impl<'a, const L: usize> Trainer<'a, L> {
             ("parameter", sizes.params, bufs.params.len()),
             ("gradient", sizes.grads, bufs.grads.len()),
             ("optimizer state", sizes.opt_state, bufs.opt_state.len()),
-            ("scratch", sizes.scratch, bufs.scratch.len()),
+            ("activation scratch", sizes.act_scratch, bufs.act_scratch.len()),
+            ("parameter scratch", sizes.param_scratch, bufs.param_scratch.len()),
+            ("accumulator scratch", sizes.acc_scratch, bufs.acc_scratch.len()),
         ] {
             if expected != found {
                 return Err(SetupError::BufferSize { buffer, expected, found });
@@ -118,27 +132,31 @@ impl<'a, const L: usize> Trainer<'a, L> {
             let _ = offsets.push(offset);
             offset += layer.dense.params_len();
         }
-        bufs.grads.fill(0.0);
-        bufs.opt_state.fill(0.0);
-        bufs.scratch.fill(0.0);
+        bufs.grads.fill(Default::default());
+        bufs.opt_state.fill(Default::default());
+        bufs.act_scratch.fill(Default::default());
+        bufs.param_scratch.fill(Default::default());
+        bufs.acc_scratch.fill(Default::default());
         let plan = ScratchPlan::new(&spec, max_batch);
-        Ok(Self { spec, offsets, optimizer, adam_step: AdamStep::START, max_batch, plan, steps: 0, bufs })
+        let adam_step = N::adam_start();
+        Ok(Self { spec, offsets, optimizer, adam_step, max_batch, plan, steps: 0, saturations: 0, bufs })
     }
 
     /// Initialises every layer's weights from `rng` (layer 1 first, each in memory order) and
-    /// sets biases to +0; resets optimizer state and the step count.
+    /// sets biases to 0; resets optimizer state and the step count.
     ///
     /// Contract: NUMERICS.md §8.5.
     pub fn init_params<R: RngCore + ?Sized>(&mut self, init: Init, rng: &mut R) {
         for (layer, &offset) in self.spec.layers().iter().zip(&self.offsets) {
             let d = layer.dense;
             let (w, b) = self.bufs.params[offset..offset + d.params_len()].split_at_mut(d.weights_len());
-            init.fill(rng, w, d.inputs, d.outputs);
-            b.fill(0.0);
+            init.fill::<N, R>(rng, w, d.inputs, d.outputs);
+            b.fill(Default::default());
         }
-        self.bufs.opt_state.fill(0.0);
-        self.adam_step = AdamStep::START;
+        self.bufs.opt_state.fill(Default::default());
+        self.adam_step = N::adam_start();
         self.steps = 0;
+        self.saturations = 0;
     }
 
     /// The model's shape.
@@ -156,92 +174,102 @@ impl<'a, const L: usize> Trainer<'a, L> {
         self.steps
     }
 
+    /// Values clamped to their format's range since the parameters were initialised
+    /// (fixed point, NUMERICS.md §13.3; always 0 on the float path).
+    pub fn saturations(&self) -> u64 {
+        self.saturations
+    }
+
     /// All parameters (layer 1 weights, layer 1 biases, layer 2 weights, …).
-    pub fn params(&self) -> &[f32] {
+    pub fn params(&self) -> &[N::Param] {
         self.bufs.params
     }
 
     /// All parameters, for loading saved values.
-    pub fn params_mut(&mut self) -> &mut [f32] {
+    pub fn params_mut(&mut self) -> &mut [N::Param] {
         self.bufs.params
     }
 
     /// Gradients of the last step, in the layout of [`Trainer::params`].
-    pub fn grads(&self) -> &[f32] {
+    pub fn grads(&self) -> &[N::Param] {
         self.bufs.grads
     }
 
     /// Weights and biases of layer `layer` (counting from 0).
-    pub fn layer_params(&self, layer: usize) -> (&[f32], &[f32]) {
+    pub fn layer_params(&self, layer: usize) -> (&[N::Param], &[N::Param]) {
         let d = self.spec.layers()[layer].dense;
         self.bufs.params[self.offsets[layer]..][..d.params_len()].split_at(d.weights_len())
     }
 
     /// SHA-256 of all parameters (NUMERICS.md §11).
     pub fn digest(&self) -> Digest {
-        digest_params(self.bufs.params)
+        digest_words(self.bufs.params.iter().map(|p| N::param_bits(*p)))
     }
 
     /// One step of mini-batch training on `batch`; returns the batch's mean loss.
     ///
     /// Contract: NUMERICS.md §9. Stops with [`NonFinite`] — leaving the parameters of the
     /// failed step in place for inspection — when the loss, a gradient or an updated
-    /// parameter is NaN or infinite (§10).
+    /// parameter is NaN or infinite (§10; never on the fixed path, which saturates instead).
     ///
     /// # Panics
     /// If the batch is empty or larger than `max_batch`, or an index or label is out of range
     /// (the harness validates data before training).
-    pub fn train_step<E: Executor>(&mut self, exec: &E, batch: &Batch<'_>) -> Result<f32, NonFinite> {
+    pub fn train_step<E: Executor>(&mut self, exec: &E, batch: &Batch<'_, N::Act>) -> Result<N::Act, NonFinite> {
         let rows = batch.indices.len();
         assert!(rows > 0 && rows <= self.max_batch, "batch of {rows} rows for buffers of {}", self.max_batch);
         let step = self.steps + 1;
         let nonfinite = |layer, tensor, index| NonFinite { step, layer, tensor, index };
+        let saturated = AtomicU32::new(0);
 
         let inputs = self.spec.inputs();
-        let mut s = split_scratch(self.bufs.scratch, &self.spec, &self.plan, self.max_batch);
+        let scratch = (&mut *self.bufs.act_scratch, &mut *self.bufs.param_scratch, &mut *self.bufs.acc_scratch);
+        let mut s = split_scratch::<N, L>(scratch, &self.spec, &self.plan, self.max_batch);
         for (dst, &i) in s.input.chunks_exact_mut(inputs).zip(batch.indices) {
             dst.copy_from_slice(&batch.features[i as usize * inputs..][..inputs]);
         }
         let spec = &self.spec;
         let offsets = &self.offsets;
-        let params: &[f32] = self.bufs.params;
-        forward(exec, spec, offsets, params, &mut s, rows);
+        let params: &[N::Param] = self.bufs.params;
+        forward(exec, spec, offsets, params, &mut s, rows, &saturated);
 
-        let loss = loss_and_output_gradient(exec, spec.classes(), batch, &mut s, rows);
-        if !loss.is_finite() {
+        let loss = loss_and_output_gradient(exec, spec.classes(), batch, &mut s, rows, &saturated);
+        if !N::act_is_finite(loss) {
             return Err(nonfinite(None, Tensor::Loss, 0));
         }
 
-        backward(exec, spec, offsets, params, &mut s, rows);
-        let partials: &[f32] = s.partials;
-        let nchunks = chunk_count(rows);
-        let stride = spec.params_len();
-        // Work hints count memory-bound element updates as several operations; Adam's software
-        // square root (§4.5) costs about a hundred.
-        exec.for_each_row_block(self.bufs.grads, 1, 4 * nchunks, &|first, block| {
-            tree_sum_into(block, partials, stride, first, nchunks);
-        });
-        if let Some((layer, tensor, index)) = first_nonfinite(spec.layers(), self.bufs.grads, true) {
+        backward(exec, spec, offsets, params, &mut s, rows, &saturated);
+        combine_partials::<N, E, L>(exec, spec, offsets, s.partials, self.bufs.grads, chunk_count(rows), &saturated);
+        if let Some((layer, tensor, index)) = first_nonfinite::<N>(spec.layers(), self.bufs.grads, true) {
             return Err(nonfinite(Some(layer), tensor, index));
         }
 
-        let grads: &[f32] = self.bufs.grads;
+        let grads: &[N::Param] = self.bufs.grads;
+        let saturated_ref = &saturated;
         match self.optimizer {
+            // Work hints count memory-bound element updates as several operations; Adam's
+            // square root costs about a hundred.
             Optimizer::Sgd(sgd) => {
                 exec.for_each_row_block2(self.bufs.params, 1, self.bufs.opt_state, 1, 16, &|first, w, v| {
-                    sgd.update(w, &grads[first..][..w.len()], v);
+                    let sat = Saturations::new();
+                    sgd.update::<N>(w, &grads[first..][..w.len()], v, &sat);
+                    sat.add_to(saturated_ref);
                 })
             }
             Optimizer::Adam(adam) => {
-                self.adam_step.advance(&adam);
+                N::adam_advance(&mut self.adam_step, &adam);
                 let at = self.adam_step;
-                exec.for_each_row_block2(self.bufs.params, 1, self.bufs.opt_state, 2, 128, &|first, w, mv| {
-                    adam.update(&at, w, &grads[first..][..w.len()], mv);
+                let per = N::ADAM_STATE_PER_PARAM;
+                exec.for_each_row_block2(self.bufs.params, 1, self.bufs.opt_state, per, 128, &|first, w, st| {
+                    let sat = Saturations::new();
+                    N::adam_update(&adam, &at, w, &grads[first..][..w.len()], st, &sat);
+                    sat.add_to(saturated_ref);
                 });
             }
         }
         self.steps = step;
-        if let Some((layer, tensor, index)) = first_nonfinite(self.spec.layers(), self.bufs.params, false) {
+        self.saturations += saturated.into_inner() as u64;
+        if let Some((layer, tensor, index)) = first_nonfinite::<N>(self.spec.layers(), self.bufs.params, false) {
             return Err(nonfinite(Some(layer), tensor, index));
         }
         Ok(loss)
@@ -251,16 +279,18 @@ impl<'a, const L: usize> Trainer<'a, L> {
     ///
     /// Contract: NUMERICS.md §6.3 (prediction). Rows are evaluated in blocks of `max_batch`;
     /// a row's logits do not depend on the other rows, so the block size changes nothing.
-    pub fn count_correct<E: Executor>(&mut self, exec: &E, features: &[f32], labels: &[u32]) -> usize {
+    pub fn count_correct<E: Executor>(&mut self, exec: &E, features: &[N::Act], labels: &[u32]) -> usize {
         let inputs = self.spec.inputs();
         let classes = self.spec.classes();
         let max_batch = self.max_batch;
+        let saturated = AtomicU32::new(0);
         let mut correct = 0;
         for (x, y) in features.chunks(max_batch * inputs).zip(labels.chunks(max_batch)) {
             let rows = y.len();
-            let mut s = split_scratch(self.bufs.scratch, &self.spec, &self.plan, max_batch);
+            let scratch = (&mut *self.bufs.act_scratch, &mut *self.bufs.param_scratch, &mut *self.bufs.acc_scratch);
+            let mut s = split_scratch::<N, L>(scratch, &self.spec, &self.plan, max_batch);
             s.input[..x.len()].copy_from_slice(x);
-            forward(exec, &self.spec, &self.offsets, self.bufs.params, &mut s, rows);
+            forward(exec, &self.spec, &self.offsets, self.bufs.params, &mut s, rows, &saturated);
             let logits = &s.acts[s.acts.len() - 1][..rows * classes];
             correct += logits.chunks_exact(classes).zip(y).filter(|(z, y)| argmax(z) == **y as usize).count();
         }
@@ -268,91 +298,98 @@ impl<'a, const L: usize> Trainer<'a, L> {
     }
 }
 
-fn layer_params<'p>(params: &'p [f32], offset: usize, layer: &LayerSpec) -> (&'p [f32], &'p [f32]) {
+fn layer_params<'p, P>(params: &'p [P], offset: usize, layer: &LayerSpec) -> (&'p [P], &'p [P]) {
     params[offset..][..layer.dense.params_len()].split_at(layer.dense.weights_len())
 }
 
 /// Forward pass of every layer over the gathered input, rows split by the executor.
-fn forward<E: Executor, const L: usize>(
+fn forward<N: Arithmetic, E: Executor, const L: usize>(
     exec: &E,
     spec: &MlpSpec<L>,
     offsets: &[usize],
-    params: &[f32],
-    s: &mut Scratch<'_, L>,
+    params: &[N::Param],
+    s: &mut Scratch<'_, N, L>,
     rows: usize,
+    saturated: &AtomicU32,
 ) {
     for (l, layer) in spec.layers().iter().enumerate() {
         let d = layer.dense;
         let (w, b) = layer_params(params, offsets[l], layer);
         let (before, after) = s.acts.split_at_mut(l);
-        let x: &[f32] = if l == 0 { &s.input[..rows * d.inputs] } else { &before[l - 1][..rows * d.inputs] };
+        let x: &[N::Act] = if l == 0 { &s.input[..rows * d.inputs] } else { &before[l - 1][..rows * d.inputs] };
         exec.for_each_row_block(&mut after[0][..rows * d.outputs], d.outputs, 2 * d.weights_len(), &|first, z| {
+            let sat = Saturations::new();
             let n = z.len() / d.outputs;
-            d.forward(&x[first * d.inputs..][..n * d.inputs], w, b, z);
+            d.forward::<N>(&x[first * d.inputs..][..n * d.inputs], w, b, z, &sat);
             if let Some(activation) = layer.activation {
-                activation.forward(z);
+                activation.forward::<N>(z);
             }
+            sat.add_to(saturated);
         });
     }
 }
 
-/// Turns the logits into `dL/dz` in place and returns the mean loss (§6.3, §5.2).
-fn loss_and_output_gradient<E: Executor, const L: usize>(
+/// Writes the output layer's `dL/dz` into the first delta buffer and returns the mean loss
+/// (§6.3, §5.2; §13.5 in fixed point).
+fn loss_and_output_gradient<N: Arithmetic, E: Executor, const L: usize>(
     exec: &E,
     classes: usize,
-    batch: &Batch<'_>,
-    s: &mut Scratch<'_, L>,
+    batch: &Batch<'_, N::Act>,
+    s: &mut Scratch<'_, N, L>,
     rows: usize,
-) -> f32 {
-    let last = s.acts.len() - 1;
-    let logits = &mut s.acts[last][..rows * classes];
+    saturated: &AtomicU32,
+) -> N::Act {
+    let logits: &[N::Act] = &s.acts[s.acts.len() - 1][..rows * classes];
+    let dz = &mut s.delta[0][..rows * classes];
     let losses = &mut s.loss_rows[..rows];
-    exec.for_each_row_block2(logits, classes, losses, 1, 8 * classes, &|first, z, loss| {
-        for (i, (z_row, loss_row)) in z.chunks_exact_mut(classes).zip(loss.iter_mut()).enumerate() {
+    exec.for_each_row_block2(dz, classes, losses, 1, 8 * classes, &|first, dz, loss| {
+        let sat = Saturations::new();
+        for (i, (dz_row, loss_row)) in dz.chunks_exact_mut(classes).zip(loss.iter_mut()).enumerate() {
             let label = batch.labels[batch.indices[first + i] as usize] as usize;
-            *loss_row = softmax_cross_entropy_row(z_row, label, rows);
+            let z_row = &logits[(first + i) * classes..][..classes];
+            *loss_row = N::softmax_cross_entropy_row(z_row, label, rows, dz_row, &sat);
         }
+        sat.add_to(saturated);
     });
-    // Chunk sums, rows ascending from +0, then the tree (§5.2); the mean is one division.
+    // Chunk sums, rows ascending from 0, then the tree (§5.2); the mean is one division.
     let partials = &mut s.partials[..chunk_count(rows)];
     for (p, chunk) in partials.iter_mut().zip(s.loss_rows[..rows].chunks(BATCH_CHUNK)) {
-        *p = chunk.iter().fold(0.0f32, |acc, v| acc + *v);
+        *p = chunk.iter().fold(N::acc_zero(), |acc, v| N::acc_act(acc, *v));
     }
-    let mut total = [0.0f32];
-    tree_sum_into(&mut total, partials, 1, 0, partials.len());
-    total[0] / rows as f32
+    let mut total = [N::acc_zero()];
+    tree_sum_with(&mut total, partials, 1, 0, partials.len(), N::acc_add, |acc| acc);
+    N::loss_mean(total[0], rows)
 }
 
 /// Backward pass: per layer, chunk partials of the parameter gradients, then the gradient of
 /// the layer's input through the previous activation (§6.1, §6.2, §5.2).
-fn backward<E: Executor, const L: usize>(
+fn backward<N: Arithmetic, E: Executor, const L: usize>(
     exec: &E,
     spec: &MlpSpec<L>,
     offsets: &[usize],
-    params: &[f32],
-    s: &mut Scratch<'_, L>,
+    params: &[N::Param],
+    s: &mut Scratch<'_, N, L>,
     rows: usize,
+    saturated: &AtomicU32,
 ) {
     let layers = spec.layers();
     let stride = spec.params_len();
     let partials = &mut s.partials[..chunk_count(rows) * stride];
     let [delta_a, delta_b] = &mut s.delta;
-    // `dz` of the layer being processed lives in the output activations for the last layer,
-    // then alternates between the two delta buffers.
-    let (mut dz_buf, mut next_buf): (&mut [f32], &mut [f32]) = (delta_a, delta_b);
+    // `dz` of the layer being processed; the output layer's is in the first delta buffer.
+    let (mut dz_buf, mut next_buf): (&mut [N::Param], &mut [N::Param]) = (delta_a, delta_b);
     for l in (0..layers.len()).rev() {
         let layer = &layers[l];
         let d = layer.dense;
-        let dz: &[f32] =
-            if l + 1 == layers.len() { &s.acts[l][..rows * d.outputs] } else { &dz_buf[..rows * d.outputs] };
-        let x: &[f32] = if l == 0 { &s.input[..rows * d.inputs] } else { &s.acts[l - 1][..rows * d.inputs] };
+        let dz: &[N::Param] = &dz_buf[..rows * d.outputs];
+        let x: &[N::Act] = if l == 0 { &s.input[..rows * d.inputs] } else { &s.acts[l - 1][..rows * d.inputs] };
         let offset = offsets[l];
         exec.for_each_row_block(partials, stride, 2 * BATCH_CHUNK * d.params_len(), &|first_chunk, block| {
             for (i, chunk) in block.chunks_exact_mut(stride).enumerate() {
                 let r0 = (first_chunk + i) * BATCH_CHUNK;
                 let r1 = rows.min(r0 + BATCH_CHUNK);
                 let (dw, db) = chunk[offset..][..d.params_len()].split_at_mut(d.weights_len());
-                d.backward_params(&x[r0 * d.inputs..r1 * d.inputs], &dz[r0 * d.outputs..r1 * d.outputs], dw, db);
+                d.backward_params::<N>(&x[r0 * d.inputs..r1 * d.inputs], &dz[r0 * d.outputs..r1 * d.outputs], dw, db);
             }
         });
         if l == 0 {
@@ -360,29 +397,71 @@ fn backward<E: Executor, const L: usize>(
         }
         let (w, _) = layer_params(params, offset, layer);
         d.transpose(w, s.transposed);
-        let wt: &[f32] = s.transposed;
+        let wt: &[N::Param] = s.transposed;
         // Hidden layers always have an activation (MlpSpec::new).
         let activation = layers[l - 1].activation.expect("hidden layer without activation");
         exec.for_each_row_block(&mut next_buf[..rows * d.inputs], d.inputs, 2 * d.weights_len(), &|first, dx| {
+            let sat = Saturations::new();
             let n = dx.len() / d.inputs;
-            d.backward_input(&dz[first * d.outputs..][..n * d.outputs], wt, dx);
-            activation.backward(&x[first * d.inputs..][..n * d.inputs], dx);
+            d.backward_input::<N>(&dz[first * d.outputs..][..n * d.outputs], wt, dx, &sat);
+            activation.backward::<N>(&x[first * d.inputs..][..n * d.inputs], dx, &sat);
+            sat.add_to(saturated);
         });
         core::mem::swap(&mut dz_buf, &mut next_buf);
     }
 }
 
+/// `grads ← narrow(tree of the chunk partials)`, weights and biases each with their own
+/// narrowing (§5.2; §13.3).
+fn combine_partials<N: Arithmetic, E: Executor, const L: usize>(
+    exec: &E,
+    spec: &MlpSpec<L>,
+    offsets: &[usize],
+    partials: &[N::Acc],
+    grads: &mut [N::Param],
+    nchunks: usize,
+    saturated: &AtomicU32,
+) {
+    let stride = spec.params_len();
+    // Work hints count memory-bound element updates as several operations.
+    exec.for_each_row_block(grads, 1, 4 * nchunks, &|first, block| {
+        let sat = Saturations::new();
+        let end = first + block.len();
+        for (layer, &offset) in spec.layers().iter().zip(offsets) {
+            let bias_start = offset + layer.dense.weights_len();
+            let bias_end = offset + layer.dense.params_len();
+            for (range, is_bias) in [(offset..bias_start, false), (bias_start..bias_end, true)] {
+                let (lo, hi) = (range.start.max(first), range.end.min(end));
+                if lo >= hi {
+                    continue;
+                }
+                let out = &mut block[lo - first..hi - first];
+                if is_bias {
+                    tree_sum_with(out, partials, stride, lo, nchunks, N::acc_add, |acc| N::bias_grad(acc, &sat));
+                } else {
+                    tree_sum_with(out, partials, stride, lo, nchunks, N::acc_add, |acc| N::weight_grad(acc, &sat));
+                }
+            }
+        }
+        sat.add_to(saturated);
+    });
+}
+
 /// First NaN or infinity in `values` (parameters or gradients), as (layer from 1, tensor, index).
-fn first_nonfinite(layers: &[LayerSpec], values: &[f32], gradients: bool) -> Option<(usize, Tensor, usize)> {
+fn first_nonfinite<N: Arithmetic>(
+    layers: &[LayerSpec],
+    values: &[N::Param],
+    gradients: bool,
+) -> Option<(usize, Tensor, usize)> {
     let (weights, biases) =
         if gradients { (Tensor::WeightGradients, Tensor::BiasGradients) } else { (Tensor::Weights, Tensor::Biases) };
     let mut offset = 0;
     for (l, layer) in layers.iter().enumerate() {
         let (w, b) = values[offset..][..layer.dense.params_len()].split_at(layer.dense.weights_len());
-        if let Some(i) = w.iter().position(|v| !v.is_finite()) {
+        if let Some(i) = w.iter().position(|v| !N::param_is_finite(*v)) {
             return Some((l + 1, weights, i));
         }
-        if let Some(i) = b.iter().position(|v| !v.is_finite()) {
+        if let Some(i) = b.iter().position(|v| !N::param_is_finite(*v)) {
             return Some((l + 1, biases, i));
         }
         offset += layer.dense.params_len();
@@ -400,16 +479,49 @@ mod tests {
     use crate::rng::Xoshiro128PlusPlus;
     use rand_core::SeedableRng;
     use std::vec;
+    use std::vec::Vec;
+
+    /// Owned f32 buffers of the sizes a trainer asks for.
+    struct Owned {
+        params: Vec<f32>,
+        grads: Vec<f32>,
+        state: Vec<f32>,
+        act: Vec<f32>,
+        param: Vec<f32>,
+        acc: Vec<f32>,
+    }
+
+    impl Owned {
+        fn new(s: &BufferSizes) -> Self {
+            Self {
+                params: vec![0.0; s.params],
+                grads: vec![0.0; s.grads],
+                state: vec![0.0; s.opt_state],
+                act: vec![0.0; s.act_scratch],
+                param: vec![0.0; s.param_scratch],
+                acc: vec![0.0; s.acc_scratch],
+            }
+        }
+
+        fn buffers(&mut self) -> Buffers<'_, Float> {
+            Buffers {
+                params: &mut self.params,
+                grads: &mut self.grads,
+                opt_state: &mut self.state,
+                act_scratch: &mut self.act,
+                param_scratch: &mut self.param,
+                acc_scratch: &mut self.acc,
+            }
+        }
+    }
 
     /// One step of a 2-4-2 tanh model with `sgd` on `x`, after `tweak` edits the parameters.
     fn one_step(sgd: Sgd, x: [f32; 4], tweak: fn(&mut [f32])) -> (Result<f32, NonFinite>, std::vec::Vec<f32>) {
         let spec: MlpSpec<4> = MlpSpec::new(2, &[4], 2, Activation::Tanh).unwrap();
         let optimizer = Optimizer::Sgd(sgd);
-        let sizes = Trainer::sizes(&spec, &optimizer, 2);
-        let (mut p, mut g) = (vec![0.0; sizes.params], vec![0.0; sizes.grads]);
-        let (mut o, mut s) = (vec![0.0; sizes.opt_state], vec![0.0; sizes.scratch]);
-        let bufs = Buffers { params: &mut p, grads: &mut g, opt_state: &mut o, scratch: &mut s };
-        let mut trainer = Trainer::new(spec, optimizer, 2, bufs).unwrap();
+        let sizes = Trainer::<Float, 4>::sizes(&spec, &optimizer, 2);
+        let mut owned = Owned::new(&sizes);
+        let mut trainer = Trainer::<Float, 4>::new(spec, optimizer, 2, owned.buffers()).unwrap();
         trainer.init_params(Init::GlorotUniform, &mut Xoshiro128PlusPlus::seed_from_u64(1));
         tweak(trainer.params_mut());
         let result = trainer.train_step(&Sequential, &Batch { features: &x, labels: &[0, 1], indices: &[0, 1] });
@@ -462,14 +574,11 @@ mod tests {
     fn wrong_buffer_sizes_are_refused() {
         let spec: MlpSpec<4> = MlpSpec::new(2, &[4], 2, Activation::Relu).unwrap();
         let optimizer = Optimizer::Sgd(Sgd { lr: 0.1, momentum: 0.0, weight_decay: 0.0 });
-        let sizes = Trainer::sizes(&spec, &optimizer, 2);
-        let (mut p, mut g) = (vec![0.0; sizes.params], vec![0.0; sizes.grads]);
-        let (mut o, mut s) = (vec![0.0; sizes.opt_state], vec![0.0; sizes.scratch - 1]);
-        let bufs = Buffers { params: &mut p, grads: &mut g, opt_state: &mut o, scratch: &mut s };
-        let err = Trainer::new(spec, optimizer, 2, bufs).err().unwrap();
-        assert_eq!(
-            err,
-            SetupError::BufferSize { buffer: "scratch", expected: sizes.scratch, found: sizes.scratch - 1 }
-        );
+        let sizes = Trainer::<Float, 4>::sizes(&spec, &optimizer, 2);
+        let mut owned = Owned::new(&sizes);
+        owned.act.pop();
+        let err = Trainer::<Float, 4>::new(spec, optimizer, 2, owned.buffers()).err().unwrap();
+        let expected = sizes.act_scratch;
+        assert_eq!(err, SetupError::BufferSize { buffer: "activation scratch", expected, found: expected - 1 });
     }
 }

@@ -21,92 +21,93 @@ pub struct Adam {
 }
 
 impl Adam {
-    /// First and second moment per parameter, interleaved `[m, v]`.
-    pub const STATE_PER_PARAM: usize = 2;
-
     /// Keras' and PyTorch's defaults with the given learning rate.
     pub const fn with_lr(lr: f32) -> Self {
         Self { lr, beta1: 0.9, beta2: 0.999, eps: 1.0e-7, weight_decay: 0.0 }
     }
+}
 
-    /// Updates a block of parameters; `moments` holds `[m, v]` per parameter.
-    ///
-    /// Contract: NUMERICS.md §7.2, per parameter, in this order:
-    /// `g ← grad + (λ · w)`; `m ← (β1 · m) + ((1 − β1) · g)`; `v ← (β2 · v) + ((1 − β2) · (g · g))`;
-    /// `w ← w − ((η · (m / c1)) / (sqrt(v / c2) + ε))` with `c1, c2` from [`AdamStep`].
-    pub fn update(&self, step: &AdamStep, params: &mut [f32], grads: &[f32], moments: &mut [f32]) {
-        let one_minus_b1 = 1.0 - self.beta1;
-        let one_minus_b2 = 1.0 - self.beta2;
-        let (c1, c2) = (step.correction1(), step.correction2());
-        for ((w, g), mv) in params.iter_mut().zip(grads).zip(moments.chunks_exact_mut(2)) {
-            let g = *g + self.weight_decay * *w;
-            let m = self.beta1 * mv[0] + one_minus_b1 * g;
-            let v = self.beta2 * mv[1] + one_minus_b2 * (g * g);
-            mv[0] = m;
-            mv[1] = v;
-            *w = *w - (self.lr * (m / c1)) / (math::sqrt(v / c2) + self.eps);
-        }
+/// Adam's f32 update of a block of parameters; `moments` holds `[m, v]` per parameter.
+///
+/// Contract: NUMERICS.md §7.2, per parameter, in this order:
+/// `g ← grad + (λ · w)`; `m ← (β1 · m) + ((1 − β1) · g)`; `v ← (β2 · v) + ((1 − β2) · (g · g))`;
+/// `w ← w − ((η · (m / c1)) / (sqrt(v / c2) + ε))` with `c1 = 1 − β1ᵗ`, `c2 = 1 − β2ᵗ`.
+pub fn adam_update_f32(adam: &Adam, step: &AdamStep<f32>, params: &mut [f32], grads: &[f32], moments: &mut [f32]) {
+    let one_minus_b1 = 1.0 - adam.beta1;
+    let one_minus_b2 = 1.0 - adam.beta2;
+    let (c1, c2) = (1.0 - step.beta1_power, 1.0 - step.beta2_power);
+    for ((w, g), mv) in params.iter_mut().zip(grads).zip(moments.chunks_exact_mut(2)) {
+        let g = *g + adam.weight_decay * *w;
+        let m = adam.beta1 * mv[0] + one_minus_b1 * g;
+        let v = adam.beta2 * mv[1] + one_minus_b2 * (g * g);
+        mv[0] = m;
+        mv[1] = v;
+        *w = *w - (adam.lr * (m / c1)) / (math::sqrt(v / c2) + adam.eps);
     }
 }
 
-/// The per-step scalars of Adam: `β1^t` and `β2^t` as running products.
+/// The per-step scalars of Adam: `β1ᵗ` and `β2ᵗ` as running products, in the path's scalar
+/// format (advanced by [`crate::arith::Arithmetic::adam_advance`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AdamStep {
+pub struct AdamStep<S> {
     /// β1ᵗ.
-    pub beta1_power: f32,
+    pub beta1_power: S,
     /// β2ᵗ.
-    pub beta2_power: f32,
-}
-
-impl AdamStep {
-    /// Before the first step: `β^0 = 1`.
-    pub const START: AdamStep = AdamStep { beta1_power: 1.0, beta2_power: 1.0 };
-
-    /// Advances to the next step: `β^t ← β^(t−1) · β`, one rounded multiply each.
-    ///
-    /// Contract: NUMERICS.md §7.2.
-    pub fn advance(&mut self, adam: &Adam) {
-        self.beta1_power = self.beta1_power * adam.beta1;
-        self.beta2_power = self.beta2_power * adam.beta2;
-    }
-
-    /// `c1 = 1 − β1^t`.
-    pub fn correction1(&self) -> f32 {
-        1.0 - self.beta1_power
-    }
-
-    /// `c2 = 1 − β2^t`.
-    pub fn correction2(&self) -> f32 {
-        1.0 - self.beta2_power
-    }
+    pub beta2_power: S,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arith::{Arithmetic, Fixed, Float};
+    use crate::fixed::narrow::Saturations;
+    use crate::fixed::Param;
 
     #[test]
     fn first_step_moves_each_weight_by_about_lr() {
         // With bias correction, step 1 gives m̂ = g and v̂ = g², so Δw ≈ −η·sign(g).
         let adam = Adam::with_lr(0.01);
-        let mut step = AdamStep::START;
-        step.advance(&adam);
+        let mut step = Float::adam_start();
+        Float::adam_advance(&mut step, &adam);
         let mut w = [1.0f32, -1.0];
         let mut mv = [0.0f32; 4];
-        adam.update(&step, &mut w, &[0.5, -2.0], &mut mv);
+        adam_update_f32(&adam, &step, &mut w, &[0.5, -2.0], &mut mv);
         assert!((w[0] - 0.99).abs() < 1e-6 && (w[1] + 0.99).abs() < 1e-6, "{w:?}");
         assert_eq!(mv[0], (1.0f32 - 0.9) * 0.5, "(1 − β1) is rounded once");
     }
 
     #[test]
+    fn fixed_first_step_moves_each_weight_by_about_lr() {
+        let adam = Adam::with_lr(0.01);
+        let mut step = Fixed::adam_start();
+        Fixed::adam_advance(&mut step, &adam);
+        let mut w = [Param::from_num(1.0), Param::from_num(-1.0)];
+        let grads = [Param::from_num(0.5), Param::from_num(-2.0)];
+        let mut state = [Param::ZERO; 6];
+        let sat = Saturations::new();
+        Fixed::adam_update(&adam, &step, &mut w, &grads, &mut state, &sat);
+        let (w0, w1) = (w[0].to_num::<f64>(), w[1].to_num::<f64>());
+        assert!((w0 - 0.99).abs() < 1e-6 && (w1 + 0.99).abs() < 1e-6, "{w0} {w1}");
+        assert_eq!(sat.get(), 0);
+    }
+
+    #[test]
     fn powers_are_running_products() {
         let adam = Adam::with_lr(0.001);
-        let mut step = AdamStep::START;
+        let mut step = Float::adam_start();
         let mut p = 1.0f32;
         for _ in 0..100 {
-            step.advance(&adam);
+            Float::adam_advance(&mut step, &adam);
             p = p * 0.999;
         }
         assert_eq!(step.beta2_power, p);
+        let mut fixed = Fixed::adam_start();
+        for _ in 0..100 {
+            Fixed::adam_advance(&mut fixed, &adam);
+        }
+        // Each step rounds once to Q30 (2⁻³¹ at most): 100 steps stay within 1e-7 of the
+        // exact power of the Q30 value of β2.
+        let beta2 = Fixed::scalar(0.999).to_num::<f64>();
+        assert!((fixed.beta2_power.to_num::<f64>() - beta2.powi(100)).abs() < 1e-7);
     }
 }

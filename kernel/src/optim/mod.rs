@@ -2,13 +2,15 @@
 //!
 //! Contract: NUMERICS.md §7. Each update is a fixed sequence of rounded operations per
 //! parameter, independent of every other parameter, so an executor may split the parameter
-//! vector anywhere. State is stored per parameter, interleaved (`STATE_PER_PARAM` floats per
+//! vector anywhere. State is stored per parameter, interleaved (`state_per_param` elements per
 //! parameter), so that a block of parameters and its state are one contiguous block each.
+
+use crate::arith::Arithmetic;
 
 mod adam;
 mod sgd;
 
-pub use adam::{Adam, AdamStep};
+pub use adam::{adam_update_f32, Adam, AdamStep};
 pub use sgd::Sgd;
 
 /// The optimizer of a training run.
@@ -21,11 +23,11 @@ pub enum Optimizer {
 }
 
 impl Optimizer {
-    /// Floats of optimizer state per parameter.
-    pub const fn state_per_param(&self) -> usize {
+    /// Elements of optimizer state per parameter on path `N`.
+    pub const fn state_per_param<N: Arithmetic>(&self) -> usize {
         match self {
             Optimizer::Sgd(_) => Sgd::STATE_PER_PARAM,
-            Optimizer::Adam(_) => Adam::STATE_PER_PARAM,
+            Optimizer::Adam(_) => N::ADAM_STATE_PER_PARAM,
         }
     }
 

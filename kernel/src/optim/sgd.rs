@@ -3,6 +3,9 @@
 //! Contract: NUMERICS.md §7.1. The formulation is PyTorch's (`g + λw`, `v ← μv + g`,
 //! `w ← w − ηv`), written as explicit rounded operations.
 
+use crate::arith::Arithmetic;
+use crate::fixed::narrow::Saturations;
+
 /// SGD hyper-parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sgd {
@@ -21,12 +24,21 @@ impl Sgd {
     /// Updates a block of parameters with their gradients and velocities.
     ///
     /// Contract: NUMERICS.md §7.1, per parameter, in this order:
-    /// `g ← grad + (λ · w)`; `v ← (μ · v) + g`; `w ← w − (η · v)`.
-    pub fn update(&self, params: &mut [f32], grads: &[f32], velocity: &mut [f32]) {
+    /// `g ← grad + (λ · w)`; `v ← (μ · v) + g`; `w ← w − (η · v)` — each operation one
+    /// rounded f32 operation, or (fixed point, §13.7) one exact product narrowed to Q24 and
+    /// saturating additions.
+    pub fn update<N: Arithmetic>(
+        &self,
+        params: &mut [N::Param],
+        grads: &[N::Param],
+        velocity: &mut [N::Param],
+        sat: &Saturations,
+    ) {
+        let (lr, momentum, decay) = (N::scalar(self.lr), N::scalar(self.momentum), N::scalar(self.weight_decay));
         for ((w, g), v) in params.iter_mut().zip(grads).zip(velocity.iter_mut()) {
-            let g = *g + self.weight_decay * *w;
-            *v = self.momentum * *v + g;
-            *w = *w - self.lr * *v;
+            let g = N::add(*g, N::scale(*w, decay, sat), sat);
+            *v = N::add(N::scale(*v, momentum, sat), g, sat);
+            *w = N::sub(*w, N::scale(*v, lr, sat), sat);
         }
     }
 }
@@ -34,16 +46,42 @@ impl Sgd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arith::{Fixed, Float};
+    use crate::fixed::Param;
 
     #[test]
     fn two_steps_by_hand() {
         let sgd = Sgd { lr: 0.5, momentum: 0.5, weight_decay: 0.25 };
         let (mut w, mut v) = ([1.0f32], [0.0f32]);
-        sgd.update(&mut w, &[1.0], &mut v);
+        sgd.update::<Float>(&mut w, &[1.0], &mut v, &Saturations::new());
         // g = 1 + 0.25 = 1.25; v = 1.25; w = 1 - 0.625.
         assert_eq!((w, v), ([0.375], [1.25]));
-        sgd.update(&mut w, &[0.0], &mut v);
+        sgd.update::<Float>(&mut w, &[0.0], &mut v, &Saturations::new());
         // g = 0.09375; v = 0.625 + 0.09375 = 0.71875; w = 0.375 - 0.359375.
         assert_eq!((w, v), ([0.015625], [0.71875]));
+    }
+
+    #[test]
+    fn fixed_point_steps_are_exact_here() {
+        // The same two steps: every value is a dyadic rational, so Q24 holds them exactly.
+        let sgd = Sgd { lr: 0.5, momentum: 0.5, weight_decay: 0.25 };
+        let q = |x: f64| Param::from_num(x);
+        let (mut w, mut v) = ([q(1.0)], [q(0.0)]);
+        let sat = Saturations::new();
+        sgd.update::<Fixed>(&mut w, &[q(1.0)], &mut v, &sat);
+        assert_eq!((w, v), ([q(0.375)], [q(1.25)]));
+        sgd.update::<Fixed>(&mut w, &[q(0.0)], &mut v, &sat);
+        assert_eq!((w, v), ([q(0.015625)], [q(0.71875)]));
+        assert_eq!(sat.get(), 0);
+    }
+
+    #[test]
+    fn fixed_point_saturates_and_counts() {
+        let sgd = Sgd { lr: 1.0, momentum: 0.0, weight_decay: 0.0 };
+        let (mut w, mut v) = ([Param::MIN], [Param::ZERO]);
+        let sat = Saturations::new();
+        sgd.update::<Fixed>(&mut w, &[Param::MAX], &mut v, &sat);
+        assert_eq!(w, [Param::MIN]);
+        assert_eq!(sat.get(), 1);
     }
 }

@@ -1,0 +1,179 @@
+//! The IEEE binary32 path: NUMERICS.md §2–§12.
+//!
+//! Every operation is one correctly rounded f32 operation, written in the order the contract
+//! gives; nothing saturates, and non-finite values are caught by the training step (§10).
+
+use super::Arithmetic;
+use crate::digest::canonical_bits;
+use crate::fixed::narrow::Saturations;
+use crate::layers::softmax_cross_entropy_row;
+use crate::math;
+use crate::optim::{adam_update_f32, Adam, AdamStep};
+use crate::rng::unit_f32;
+
+/// IEEE binary32 arithmetic with the contract's fixed orders.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Float;
+
+impl Arithmetic for Float {
+    type Act = f32;
+    type Param = f32;
+    type Acc = f32;
+    type Scalar = f32;
+
+    const NAME: &'static str = "float";
+    const ADAM_STATE_PER_PARAM: usize = 2;
+
+    #[inline(always)]
+    fn acc_zero() -> f32 {
+        0.0
+    }
+    #[inline(always)]
+    fn acc_act_param(acc: f32, a: f32, p: f32) -> f32 {
+        acc + a * p
+    }
+    #[inline(always)]
+    fn acc_param_param(acc: f32, a: f32, b: f32) -> f32 {
+        acc + a * b
+    }
+    #[inline(always)]
+    fn acc_param(acc: f32, p: f32) -> f32 {
+        acc + p
+    }
+    #[inline(always)]
+    fn acc_act(acc: f32, l: f32) -> f32 {
+        acc + l
+    }
+    #[inline(always)]
+    fn acc_add(a: f32, b: f32) -> f32 {
+        a + b
+    }
+
+    /// §6.1: the bias is added once, after the dot product.
+    #[inline(always)]
+    fn forward_out(acc: f32, bias: f32, _: &Saturations) -> f32 {
+        acc + bias
+    }
+    #[inline(always)]
+    fn weight_grad(acc: f32, _: &Saturations) -> f32 {
+        acc
+    }
+    #[inline(always)]
+    fn bias_grad(acc: f32, _: &Saturations) -> f32 {
+        acc
+    }
+    #[inline(always)]
+    fn input_grad(acc: f32, _: &Saturations) -> f32 {
+        acc
+    }
+    /// §5.4: one division by the row count.
+    fn loss_mean(sum: f32, rows: usize) -> f32 {
+        sum / rows as f32
+    }
+
+    /// §6.2: `z > 0 ? z : +0`.
+    #[inline(always)]
+    fn relu(z: f32) -> f32 {
+        if z > 0.0 {
+            z
+        } else {
+            0.0
+        }
+    }
+    #[inline]
+    fn tanh(z: f32) -> f32 {
+        math::tanh(z)
+    }
+    #[inline]
+    fn sigmoid(z: f32) -> f32 {
+        math::sigmoid(z)
+    }
+    #[inline(always)]
+    fn relu_grad(a: f32, da: f32) -> f32 {
+        if a > 0.0 {
+            da
+        } else {
+            0.0
+        }
+    }
+    /// §6.2: `da · (1 − a·a)`.
+    #[inline(always)]
+    fn tanh_grad(a: f32, da: f32, _: &Saturations) -> f32 {
+        da * (1.0 - a * a)
+    }
+    /// §6.2: `da · (a · (1 − a))`.
+    #[inline(always)]
+    fn sigmoid_grad(a: f32, da: f32, _: &Saturations) -> f32 {
+        da * (a * (1.0 - a))
+    }
+
+    /// §6.3, computed in place on a copy of the logits.
+    fn softmax_cross_entropy_row(z: &[f32], label: usize, batch: usize, dz: &mut [f32], _: &Saturations) -> f32 {
+        dz.copy_from_slice(z);
+        softmax_cross_entropy_row(dz, label, batch)
+    }
+
+    fn scalar(x: f32) -> f32 {
+        x
+    }
+    /// §7: `c · x`, one rounded multiply.
+    #[inline(always)]
+    fn scale(x: f32, c: f32, _: &Saturations) -> f32 {
+        c * x
+    }
+    #[inline(always)]
+    fn add(a: f32, b: f32, _: &Saturations) -> f32 {
+        a + b
+    }
+    #[inline(always)]
+    fn sub(a: f32, b: f32, _: &Saturations) -> f32 {
+        a - b
+    }
+    /// §7.2: `β^t ← β^(t−1) · β`.
+    fn adam_advance(step: &mut AdamStep<f32>, adam: &Adam) {
+        step.beta1_power = step.beta1_power * adam.beta1;
+        step.beta2_power = step.beta2_power * adam.beta2;
+    }
+    fn adam_start() -> AdamStep<f32> {
+        AdamStep { beta1_power: 1.0, beta2_power: 1.0 }
+    }
+    fn adam_update(
+        adam: &Adam,
+        step: &AdamStep<f32>,
+        params: &mut [f32],
+        grads: &[f32],
+        state: &mut [f32],
+        _: &Saturations,
+    ) {
+        adam_update_f32(adam, step, params, grads, state);
+    }
+
+    /// §8.5: `sqrt(6 / n)`, `n` exact in f32.
+    fn init_limit(n: usize) -> f32 {
+        math::sqrt(6.0 / n as f32)
+    }
+    /// §8.5: `(u + u − 1) · limit`, the only rounding the multiply.
+    fn init_weight(word: u32, limit: f32) -> f32 {
+        let u = unit_f32(word);
+        (u + u - 1.0) * limit
+    }
+
+    fn param_bits(p: f32) -> u32 {
+        canonical_bits(p)
+    }
+    fn param_is_finite(p: f32) -> bool {
+        p.is_finite()
+    }
+    fn act_is_finite(a: f32) -> bool {
+        a.is_finite()
+    }
+    fn act_from_f32(x: f32) -> Option<f32> {
+        x.is_finite().then_some(x)
+    }
+    fn act_to_f64(a: f32) -> f64 {
+        a as f64
+    }
+    fn param_to_f64(p: f32) -> f64 {
+        p as f64
+    }
+}

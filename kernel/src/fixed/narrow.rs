@@ -1,0 +1,173 @@
+//! Narrowing a wide exact result to a stored format: round half to even, then saturate.
+//!
+//! Contract: NUMERICS.md §13.3. Every fixed-point operation is exact in a wide integer until it
+//! is narrowed here, once, so the only rounding in the fixed path is this function's.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// `x / 2^shift` rounded to the nearest integer, ties to even.
+///
+/// Contract: NUMERICS.md §13.3. Exact integer arithmetic: the same result on every target.
+#[inline]
+pub const fn round_shift(x: i64, shift: u32) -> i64 {
+    if shift == 0 {
+        return x;
+    }
+    // Branch-free: adding half − 1, plus 1 when the truncated quotient is odd, carries into
+    // the quotient exactly when the remainder is above half, or equal to half with an odd
+    // quotient. In 128 bits, so that no i64 input can overflow.
+    let half_minus_one = (1i128 << (shift - 1)) - 1;
+    let odd = ((x >> shift) & 1) as i128;
+    ((x as i128 + half_minus_one + odd) >> shift) as i64
+}
+
+/// `x / 2^shift` for a 128-bit product, rounded half to even, as an i128.
+///
+/// Contract: NUMERICS.md §13.3.
+#[inline]
+pub const fn round_shift_i128(x: i128, shift: u32) -> i128 {
+    if shift == 0 {
+        return x;
+    }
+    let floor = x >> shift;
+    let rest = x - (floor << shift);
+    let half = 1i128 << (shift - 1);
+    if rest > half || (rest == half && floor & 1 == 1) {
+        floor + 1
+    } else {
+        floor
+    }
+}
+
+/// Saturation events of one task, added to a shared counter once at the end.
+///
+/// Counting per task keeps atomic operations out of inner loops; the total is the same
+/// whichever thread counted what.
+#[derive(Debug, Default)]
+pub struct Saturations(core::cell::Cell<u32>);
+
+impl Saturations {
+    /// A counter at zero.
+    pub const fn new() -> Self {
+        Self(core::cell::Cell::new(0))
+    }
+
+    /// Clamps `x` to i32, counting a clamp.
+    #[inline]
+    pub fn clamp(&self, x: i64) -> i32 {
+        if x > i32::MAX as i64 {
+            self.0.set(self.0.get().saturating_add(1));
+            i32::MAX
+        } else if x < i32::MIN as i64 {
+            self.0.set(self.0.get().saturating_add(1));
+            i32::MIN
+        } else {
+            x as i32
+        }
+    }
+
+    /// `round_shift(x, shift)` clamped to i32 (NUMERICS.md §13.3).
+    #[inline]
+    pub fn narrow(&self, x: i64, shift: u32) -> i32 {
+        self.clamp(round_shift(x, shift))
+    }
+
+    /// Events counted so far.
+    pub fn get(&self) -> u32 {
+        self.0.get()
+    }
+
+    /// Adds this task's count to `total`.
+    pub fn add_to(&self, total: &AtomicU32) {
+        if self.0.get() > 0 {
+            total.fetch_add(self.0.get(), Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_go_to_even() {
+        // x / 4 for x = 2, 6, -2, -6: exactly .5 each.
+        assert_eq!(round_shift(2, 2), 0);
+        assert_eq!(round_shift(6, 2), 2);
+        assert_eq!(round_shift(-2, 2), 0);
+        assert_eq!(round_shift(-6, 2), -2);
+        assert_eq!(round_shift(10, 2), 2);
+        assert_eq!(round_shift(14, 2), 4);
+    }
+
+    #[test]
+    fn matches_f64_rounding_everywhere_it_is_exact() {
+        // f64 represents these quotients exactly, and rounds ties to even itself.
+        for x in -5000i64..5000 {
+            for shift in 0..6 {
+                let want = (x as f64 / (1u64 << shift) as f64).round_ties_even() as i64;
+                assert_eq!(round_shift(x, shift), want, "{x} >> {shift}");
+                assert_eq!(round_shift_i128(x as i128, shift), want as i128);
+            }
+        }
+    }
+
+    #[test]
+    fn extremes_do_not_overflow() {
+        assert_eq!(round_shift(i64::MAX, 63), 1);
+        assert_eq!(round_shift(i64::MIN, 63), -1);
+        assert_eq!(round_shift(i64::MIN, 1), i64::MIN / 2);
+    }
+
+    #[test]
+    fn saturation_is_counted() {
+        let s = Saturations::new();
+        assert_eq!(s.narrow(1 << 40, 4), i32::MAX);
+        assert_eq!(s.narrow(-(1 << 40), 4), i32::MIN);
+        assert_eq!(s.narrow(1 << 20, 4), 1 << 16);
+        assert_eq!(s.get(), 2);
+        let total = AtomicU32::new(5);
+        s.add_to(&total);
+        assert_eq!(total.into_inner(), 7);
+    }
+}
+
+/// `n / d` for `d > 0`, rounded to nearest, ties to even, in 128 bits.
+///
+/// Contract: NUMERICS.md §13.3.
+pub const fn div_round_i128(n: i128, d: i128) -> i128 {
+    debug_assert!(d > 0);
+    if d <= 0 {
+        return 0;
+    }
+    let q = n.div_euclid(d); // floor for d > 0
+    let r = n.rem_euclid(d); // in [0, d)
+    let twice = 2 * r;
+    if twice > d || (twice == d && q & 1 == 1) {
+        q + 1
+    } else {
+        q
+    }
+}
+
+#[cfg(test)]
+mod div_tests {
+    use super::div_round_i128;
+
+    #[test]
+    fn rounds_half_to_even() {
+        assert_eq!(div_round_i128(5, 2), 2);
+        assert_eq!(div_round_i128(7, 2), 4);
+        assert_eq!(div_round_i128(-5, 2), -2);
+        assert_eq!(div_round_i128(-7, 2), -4);
+        assert_eq!(div_round_i128(10, 3), 3);
+        assert_eq!(div_round_i128(11, 3), 4);
+        assert_eq!(div_round_i128(-11, 3), -4);
+        for n in -300i128..300 {
+            for d in 1i128..17 {
+                let want = (n as f64 / d as f64).round_ties_even() as i128;
+                assert_eq!(div_round_i128(n, d), want, "{n}/{d}");
+            }
+        }
+    }
+}
