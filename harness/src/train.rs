@@ -184,3 +184,27 @@ fn run_on<N: Arithmetic>(
         saturations: trainer.saturations(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{builtin_digits, parse_csv, CsvOptions};
+
+    #[test]
+    fn digits_convert_to_fixed_point_exactly() {
+        // NUMERICS.md §13.1: pixel / 16 is pixel · 4096 in Q16.16, with no rounding at all.
+        let digits = builtin_digits();
+        let fixed = features_for::<Fixed>(&digits).unwrap();
+        for (q, x) in fixed.iter().zip(&digits.features) {
+            let pixel = (*x * 16.0) as i32;
+            assert_eq!(q.to_bits(), pixel * 4096, "{x}");
+        }
+    }
+
+    #[test]
+    fn values_outside_the_fixed_range_are_located() {
+        let data = parse_csv("1,2,0\n3,-40000,1\n", "t.csv", &CsvOptions::default()).unwrap();
+        assert_eq!(features_for::<Fixed>(&data).map(drop), Err((1, 1, -40000.0)));
+        assert!(features_for::<Float>(&data).is_ok());
+    }
+}
