@@ -230,8 +230,7 @@ mod tests {
         let stride = if cfg!(debug_assertions) { 16_381 } else { 4_093 };
         let r = check_i32(sweep_i32(stride), pair);
         std::println!("exp_q16_to_q30, all i32 / {stride}: {r:?}");
-        assert!(r.max_err <= BOUND, "{r:?}");
-        assert_eq!(r.decreases, 0, "{r:?}");
+        r.assert_monotone_within(BOUND);
     }
 
     #[test]
@@ -241,8 +240,7 @@ mod tests {
         let stride = if cfg!(debug_assertions) { 3 } else { 1 };
         let r = check_i32(range_i32(-1_408_300, 0, stride), pair);
         std::println!("exp_q16_to_q30, [-1408300, 0] / {stride}: {r:?}");
-        assert!(r.max_err <= BOUND, "{r:?}");
-        assert_eq!(r.decreases, 0, "{r:?}");
+        r.assert_monotone_within(BOUND);
     }
 
     #[test]
@@ -258,8 +256,7 @@ mod tests {
             }
         }
         let r = check_i32(inputs, pair);
-        assert!(r.max_err <= BOUND, "{r:?}");
-        assert_eq!(r.decreases, 0, "{r:?}");
+        r.assert_monotone_within(BOUND);
     }
 
     #[test]
@@ -268,7 +265,6 @@ mod tests {
         let r = exhaustive_i32(pair);
         std::println!("exp_q16_to_q30, all 2^32 inputs: {r:?}");
         assert_eq!(r.count, 1 << 32);
-        assert!(r.max_err <= BOUND, "{r:?}");
-        assert_eq!(r.decreases, 0, "{r:?}");
+        r.assert_monotone_within(BOUND);
     }
 }

@@ -65,6 +65,13 @@ pub(crate) mod testing {
             }
         }
 
+        /// Asserts the error bound and that the output never went down as the input went up.
+        #[track_caller]
+        pub fn assert_monotone_within(&self, bound: f64) {
+            assert!(self.max_err <= bound, "{self:?}");
+            assert_eq!(self.decreases, 0, "{self:?}");
+        }
+
         fn merge(&mut self, other: &Report) {
             if other.max_err > self.max_err {
                 self.max_err = other.max_err;
