@@ -40,19 +40,6 @@ pub const fn canonical_bits(x: f32) -> u32 {
     }
 }
 
-/// Adds `values` to `hasher`, each as the 4 little-endian bytes of [`canonical_bits`].
-///
-/// Contract: NUMERICS.md §11.
-pub fn update_f32(hasher: &mut Sha256, values: &[f32]) {
-    let mut bytes = [0u8; 256];
-    for block in values.chunks(bytes.len() / 4) {
-        for (dst, v) in bytes.chunks_exact_mut(4).zip(block) {
-            dst.copy_from_slice(&canonical_bits(*v).to_le_bytes());
-        }
-        hasher.update(&bytes[..block.len() * 4]);
-    }
-}
-
 /// SHA-256 of 32-bit words, each as 4 little-endian bytes: the digest of a fixed-point model
 /// (words = raw parameter bits) or of a float one (words = [`canonical_bits`]).
 ///
@@ -77,9 +64,7 @@ pub fn digest_words(words: impl Iterator<Item = u32>) -> Digest {
 ///
 /// Contract: NUMERICS.md §11.
 pub fn digest_params(params: &[f32]) -> Digest {
-    let mut hasher = Sha256::new();
-    update_f32(&mut hasher, params);
-    Digest(hasher.finalize())
+    digest_words(params.iter().map(|p| canonical_bits(*p)))
 }
 
 #[cfg(test)]
