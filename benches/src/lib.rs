@@ -22,13 +22,13 @@ use samebits::arith::{Arithmetic, Fixed, Float};
 use samebits::exec::Executor;
 use samebits::fixed::narrow::Saturations;
 use samebits::layers::Dense;
-use samebits::model::{Batch, MlpSpec, NonFinite, SetupError, Trainer};
+use samebits::model::{MlpSpec, NonFinite, SetupError, Trainer};
 use samebits::optim::Optimizer;
 use samebits::rng::{shuffle, Xoshiro128PlusPlus};
 use samebits_harness::buffers::OwnedBuffers;
 use samebits_harness::config::{PathKind, TrainConfig};
 use samebits_harness::data::{builtin_digits_split, Dataset};
-use samebits_harness::train::{features_for, RunError, SHUFFLE_STREAM};
+use samebits_harness::train::{features_for, train_epoch, RunError, SHUFFLE_STREAM};
 
 /// The [`PathKind`] that selects arithmetic path `N` in a [`TrainConfig`].
 pub fn path_kind<N: Arithmetic>() -> PathKind {
@@ -129,14 +129,7 @@ impl<'f, N: Arithmetic> Epoch<'f, N> {
     /// shorter), as `samebits_harness::train::run` does it. Returns the mean batch loss (summed
     /// in f64 in batch order, as the harness reports it).
     pub fn run<E: Executor>(&mut self, exec: &E) -> Result<f64, NonFinite> {
-        let mut loss_sum = 0.0f64;
-        let mut batches = 0u32;
-        for indices in self.order.chunks(self.batch) {
-            let batch = Batch { features: self.features, labels: self.labels, indices };
-            loss_sum += N::act_to_f64(self.trainer.train_step(exec, &batch)?);
-            batches += 1;
-        }
-        Ok(loss_sum / batches as f64)
+        train_epoch(&mut self.trainer, exec, self.features, self.labels, self.order, self.batch, &mut |_| {})
     }
 
     /// `epochs` epochs, one after another, over the same order (for reaching a later stage of

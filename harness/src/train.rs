@@ -10,6 +10,7 @@ use crate::executor::HostExecutor;
 use rand_core::SeedableRng;
 use samebits::arith::{Arithmetic, Fixed, Float};
 use samebits::digest::Digest;
+use samebits::exec::Executor;
 use samebits::model::{Batch, MlpSpec, NonFinite, SetupError, Trainer};
 use samebits::rng::{shuffle, Xoshiro128PlusPlus};
 use std::fmt;
@@ -100,6 +101,28 @@ pub fn features_for<N: Arithmetic>(data: &Dataset) -> Result<Vec<N::Act>, (usize
         .collect()
 }
 
+/// One epoch: a training step for every `batch` indices of `order` (the last batch may be
+/// shorter; NUMERICS.md §9). Calls `on_step` with the step count after each step and returns
+/// the mean of the batch losses (summed in f64 in batch order; reporting only).
+pub fn train_epoch<N: Arithmetic, E: Executor>(
+    trainer: &mut Trainer<'_, N>,
+    exec: &E,
+    features: &[N::Act],
+    labels: &[u32],
+    order: &[u32],
+    batch: usize,
+    on_step: &mut dyn FnMut(u64),
+) -> Result<f64, NonFinite> {
+    let mut loss_sum = 0.0f64;
+    let mut batches = 0u32;
+    for indices in order.chunks(batch) {
+        loss_sum += N::act_to_f64(trainer.train_step(exec, &Batch { features, labels, indices })?);
+        batches += 1;
+        on_step(trainer.steps());
+    }
+    Ok(loss_sum / batches as f64)
+}
+
 /// Trains `config` on `train`, evaluating on `test` after each epoch, on the path it names.
 pub fn run(
     config: &TrainConfig,
@@ -156,18 +179,13 @@ fn run_on<N: Arithmetic>(
         order.clear();
         order.extend(0..train.rows() as u32);
         shuffle(&mut order_rng, &mut order);
-        let mut loss_sum = 0.0f64;
-        let mut batches = 0u32;
-        for indices in order.chunks(config.batch) {
-            let batch = Batch { features: &train_x, labels: &train.labels, indices };
-            loss_sum += N::act_to_f64(trainer.train_step(&exec, &batch).map_err(RunError::NonFinite)?);
-            batches += 1;
-            progress.step(trainer.steps());
-        }
+        let mut on_step = |steps| progress.step(steps);
+        let train_loss = train_epoch(&mut trainer, &exec, &train_x, &train.labels, &order, config.batch, &mut on_step)
+            .map_err(RunError::NonFinite)?;
         test_correct = trainer.count_correct(&exec, &test_x, &test.labels);
         let stats = EpochStats {
             epoch,
-            train_loss: loss_sum / batches as f64,
+            train_loss,
             test_accuracy: test_correct as f64 / test.rows() as f64,
             saturations: trainer.saturations(),
         };
