@@ -11,4 +11,5 @@ pub mod config;
 pub mod data;
 pub mod env;
 pub mod executor;
+pub mod opencl;
 pub mod train;

@@ -10,6 +10,7 @@ use samebits::digest::digest_params;
 use samebits::rng::{unit_f32, Xoshiro128PlusPlus};
 
 pub mod golden;
+pub mod opencl;
 
 /// SHA-256 (NUMERICS.md §11) of a float slice, as hex.
 pub fn digest_hex(values: &[f32]) -> String {
