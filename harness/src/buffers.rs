@@ -3,7 +3,7 @@
 use samebits::arith::Arithmetic;
 use samebits::model::{BufferSizes, Buffers};
 
-/// The six buffers a [`samebits::model::Trainer`] works in, owned.
+/// The seven buffers a [`samebits::model::Trainer`] works in, owned.
 pub struct OwnedBuffers<N: Arithmetic> {
     params: Vec<N::Param>,
     grads: Vec<N::Param>,
@@ -11,6 +11,7 @@ pub struct OwnedBuffers<N: Arithmetic> {
     act_scratch: Vec<N::Act>,
     param_scratch: Vec<N::Param>,
     acc_scratch: Vec<N::Acc>,
+    operand_scratch: Vec<N::Operand>,
 }
 
 /// A zeroed vector, or an error naming the buffer when the memory cannot be had.
@@ -33,10 +34,11 @@ impl<N: Arithmetic> OwnedBuffers<N> {
             act_scratch: zeroed(sizes.act_scratch, "activations")?,
             param_scratch: zeroed(sizes.param_scratch, "deltas")?,
             acc_scratch: zeroed(sizes.acc_scratch, "gradient partial sums")?,
+            operand_scratch: zeroed(sizes.operand_scratch, "product operands")?,
         })
     }
 
-    /// Borrows all six for a trainer.
+    /// Borrows all seven for a trainer.
     pub fn buffers(&mut self) -> Buffers<'_, N> {
         Buffers {
             params: &mut self.params,
@@ -45,6 +47,7 @@ impl<N: Arithmetic> OwnedBuffers<N> {
             act_scratch: &mut self.act_scratch,
             param_scratch: &mut self.param_scratch,
             acc_scratch: &mut self.acc_scratch,
+            operand_scratch: &mut self.operand_scratch,
         }
     }
 }

@@ -147,7 +147,7 @@ fn check_fixed_range(data: &Dataset, path: &std::path::Path, header: bool) -> Re
     // Blank lines are rejected by the loader, so data row i is on line i + 1 (+ 1 for a header).
     let line = row + 1 + usize::from(header);
     Err(format!(
-        "{}:{line}:{}: value {value} is outside the fixed path's input range [-32768, 32768)",
+        "{}:{line}:{}: value {value} is outside the fixed path's input range [-32, 32)",
         path.display(),
         col + 1
     ))

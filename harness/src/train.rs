@@ -91,8 +91,8 @@ impl Progress for Quiet {}
 
 /// A dataset's features in path `N`'s input format.
 ///
-/// The float path uses them as they are; the fixed path rounds each to Q16.16 (NUMERICS.md
-/// §13.1). Returns the row and column of the first value outside the path's range.
+/// The float path uses them as they are; the fixed path rounds each to the Q5.10 grid of its
+/// activation operands (NUMERICS.md §13.1). Returns the row and column of the first value outside the path's range.
 pub fn features_for<N: Arithmetic>(data: &Dataset) -> Result<Vec<N::Act>, (usize, usize, f32)> {
     data.features
         .iter()
@@ -210,7 +210,8 @@ mod tests {
 
     #[test]
     fn digits_convert_to_fixed_point_exactly() {
-        // NUMERICS.md §13.1: pixel / 16 is pixel · 4096 in Q16.16, with no rounding at all.
+        // NUMERICS.md §13.1: pixel / 16 is pixel · 4096 in Q16.16 (pixel · 64 on the Q5.10 grid),
+        // with no rounding at all.
         let digits = builtin_digits();
         let fixed = features_for::<Fixed>(&digits).unwrap();
         for (q, x) in fixed.iter().zip(&digits.features) {

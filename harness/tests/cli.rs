@@ -432,8 +432,9 @@ fn inf_cell() {
 
 #[test]
 fn value_outside_the_fixed_range() {
-    // 40000 is an ordinary f32 but beyond Q16.16's 32768: refused, not clamped.
-    data_error("fixed.csv", b"1,2,0\n1,40000,1\n", &["--path", "fixed"], ":2:2:", &["40000", "fixed", "range"]);
+    // 40 is an ordinary f32 but beyond the fixed path's inputs (Q5.10, below 32): refused, not
+    // clamped.
+    data_error("fixed.csv", b"1,2,0\n1,40,1\n", &["--path", "fixed"], ":2:2:", &["40", "fixed", "[-32, 32)"]);
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! The golden values, contract version 1.
+//! The golden values, contract version 2.
 //!
 //! Recorded with `SAMEBITS_RECORD_GOLDEN=1 cargo test -p samebits-tests --release --
 //! --nocapture --include-ignored` on x86_64 Linux, and identical in debug builds, with
@@ -6,7 +6,7 @@
 //! patterns in little-endian order (NUMERICS.md §11) unless said otherwise.
 
 /// `samebits::CONTRACT_VERSION` the values below belong to.
-pub const CONTRACT_VERSION: u32 = 1;
+pub const CONTRACT_VERSION: u32 = 2;
 
 // --- Randomness (NUMERICS.md §8) -------------------------------------------------------
 
@@ -54,18 +54,18 @@ pub const DEFAULT_RUN: &str = "25cebe470b716d610f3567def1dad7cc869c1665863025f84
 // --- The fixed-point path (NUMERICS.md §13) ------------------------------------------------
 
 /// SHA-256 of the decimal debug text of the raw words of z, dW and dx for the dense layer of
-/// `tests/tests/layers.rs` on the fixed path.
-pub const FIXED_DENSE: &str = "a914f85b4b4b02064c658f513b054cbe6d311889f86cb0c05895bfe95d4b285b";
+/// `tests/tests/layers.rs` on the fixed path (contract v2: 16-bit product operands, §13.2).
+pub const FIXED_DENSE: &str = "7553bbcac05bb98c0452c5528cba7796f5b39490a9cf3d8dc2b3821454b70123";
 /// The same for every activation's forward output and backward gradient, in `Activation::ALL` order.
-pub const FIXED_ACTIVATIONS: &str = "f48396a72e231b5b493787b318435242b8214748dc1a85517e0edb225b07d32b";
+pub const FIXED_ACTIVATIONS: &str = "228c19851178b5f76a171561b4b79919e61a0684e42119bf45535adeea9f2530";
 /// The same for the softmax cross-entropy row losses and gradients.
-pub const FIXED_SOFTMAX_CE: &str = "7f6c229fee74ab808937b63318a902c6ec25f701209e4fa47a1fd7b863b3685f";
+pub const FIXED_SOFTMAX_CE: &str = "fac96b031b2fa578e78104f0b1a422b750879b69ad66fe26f148db55d01a5bad";
 /// The short runs of `tests/tests/training.rs` with `--path fixed`.
 pub const SHORT_FIXED_RUNS: [(&str, &str); 3] = [
-    ("relu-sgd-b100", "0df1b5290aa56ec891d9ebf9d11f0530e328a93e26b1846cc06f62b0e88c3c4c"),
-    ("tanh-adam-b96", "74fc5fd81c456b31eec4388c018e0a88f9a7631fba6842f44fec1b96697e33dc"),
-    ("sigmoid-sgd-wd-he-b16", "822dbe10197832d691e1e169027579f750596d7b269b6530f324353f8a64252d"),
+    ("relu-sgd-b100", "ea38871e6f01d4eed494a219e7f5f128a9e759846dd9296fdd8bae14be8f309c"),
+    ("tanh-adam-b96", "b0025e5034fe03c0cc1ab7350b0c80946a32d52df41994633713daaef04befd0"),
+    ("sigmoid-sgd-wd-he-b16", "9e8fef77e055d43faaa75a27d2d482653f9772d5c2032db7580f5ecc21797695"),
 ];
 /// `samebits train --path fixed` with every other default: test accuracy 92.93 % (276/297),
 /// as on the float path, with no saturation.
-pub const DEFAULT_FIXED_RUN: &str = "9c6fe85fe3ce72c6279a8d49d5e320b3d3693cbde2c15daac4ffbfb7bdd18975";
+pub const DEFAULT_FIXED_RUN: &str = "aa9935cf845e1f58d11676d61ad8b899b7602c1e0ad6e52b5ad3e95b7c592d76";

@@ -31,7 +31,7 @@ fn dense_forward_and_backward() {
     for (c, rows) in chunks.iter().enumerate() {
         let (dw, db) = partials[c * stride..][..stride].split_at_mut(LAYER.weights_len());
         let (x_c, dz_c) = (&x[rows.start * 37..rows.end * 37], &dz[rows.start * 29..rows.end * 29]);
-        LAYER.backward_params::<Float>(x_c, dz_c, dw, db);
+        LAYER.backward_params::<Float>(x_c, dz_c, dz_c, dw, db);
     }
     let mut grads = vec![0.0; stride];
     tree_sum_into(&mut grads, &partials, stride, 0, chunks.len());
@@ -78,7 +78,8 @@ fn softmax_cross_entropy() {
     check_golden("SOFTMAX_CE_GRADIENT", &digest_hex(&z), golden::SOFTMAX_CE_GRADIENT);
 }
 
-/// The fixed path's layers on the same inputs, converted to Q16.16 / Q8.24 (NUMERICS.md §13).
+/// The fixed path's layers on the same inputs (the incoming gradient scaled to the delta operand
+/// range), converted to Q16.16 / Q8.24 and to product operands (NUMERICS.md §13).
 #[test]
 fn fixed_point_layers() {
     use samebits::arith::{Arithmetic, Fixed};
@@ -92,16 +93,22 @@ fn fixed_point_layers() {
     let x = to_act(uniform(1, ROWS * LAYER.inputs, 2.0));
     let w = to_param(uniform(2, LAYER.weights_len(), 0.5));
     let b = to_param(uniform(3, LAYER.outputs, 0.1));
-    let dz = to_param(uniform(4, ROWS * LAYER.outputs, 1.0));
+    let dz = to_param(uniform(4, ROWS * LAYER.outputs, 0.1));
+    let ops = |len: usize| vec![0i16; len];
+    let (mut x_ops, mut w_ops, mut dz_ops) = (ops(x.len()), ops(w.len()), ops(dz.len()));
+    Fixed::act_operands_into(&x, &mut x_ops, &sat);
+    Fixed::weight_operands_into(&w, &mut w_ops, &sat);
+    Fixed::delta_operands_into(&dz, &mut dz_ops, &sat);
     let mut z = vec![Act::ZERO; ROWS * LAYER.outputs];
-    LAYER.forward::<Fixed>(&x, &w, &b, &mut z, &sat);
+    LAYER.forward::<Fixed>(&x_ops, &w_ops, &b, &mut z, &sat);
     let mut dw = vec![0i64; LAYER.weights_len()];
     let mut db = vec![0i64; LAYER.outputs];
-    LAYER.backward_params::<Fixed>(&x, &dz, &mut dw, &mut db);
-    let mut wt = vec![Param::ZERO; LAYER.weights_len()];
-    LAYER.transpose(&w, &mut wt);
+    LAYER.backward_params::<Fixed>(&x_ops, &dz_ops, &dz, &mut dw, &mut db);
+    let mut wt = ops(LAYER.weights_len());
+    LAYER.transpose(&w_ops, &mut wt);
     let mut dx = vec![Param::ZERO; ROWS * LAYER.inputs];
-    LAYER.backward_input::<Fixed>(&dz, &wt, &mut dx, &sat);
+    LAYER.backward_input::<Fixed>(&dz_ops, &wt, &mut dx, &sat);
+    assert_eq!(sat.get(), 0, "these values fit every format");
     let dw: Vec<Param> = dw.into_iter().map(|acc| Fixed::weight_grad(acc, &sat)).collect();
     let summary = format!("{:?}{:?}{:?}", act_words(&z), words(&dw), words(&dx));
     check_golden("FIXED_DENSE", &sha_hex(summary.as_bytes()), golden::FIXED_DENSE);

@@ -7,11 +7,17 @@
 use super::Arithmetic;
 use crate::fixed::math::{div_round, exp_q16_to_q30, ln_q30_to_q16, sigmoid_q16, sqrt_round_u64, tanh_q16};
 use crate::fixed::narrow::{div_round_i128, round_shift, round_shift_i128, Saturations};
-use crate::fixed::{Act, Param, Scalar, ACT_FRAC, PARAM_FRAC, SCALAR_FRAC};
+use crate::fixed::{
+    Act, Operand, Param, Scalar, ACT_FRAC, ACT_OPERAND_FRAC, DELTA_OPERAND_FRAC, PARAM_FRAC, PRODUCT_BLOCK,
+    SCALAR_FRAC, SHORT_OPERAND_MAX, WEIGHT_OPERAND_FRAC,
+};
 use crate::layers::argmax;
-use crate::optim::{Adam, AdamStep};
+#[cfg(target_arch = "x86_64")]
+use crate::linalg::MatmulShape;
+use crate::optim::{Adam, AdamStep, Sgd};
 
-/// Fixed-point arithmetic: activations Q16.16, parameters Q8.24, scalars Q2.30, i64 sums.
+/// Fixed-point arithmetic: activations Q16.16, parameters Q8.24, scalars Q2.30, 16-bit product
+/// operands, exact i32 runs of products in exact i64 sums.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Fixed;
 
@@ -40,19 +46,76 @@ impl Arithmetic for Fixed {
     /// `m` (Q24) and `v` (Q48, 64 bits stored as two words: low, high).
     const ADAM_STATE_PER_PARAM: usize = 3;
 
+    type Operand = Operand;
+    type Inner = i32;
+    const PRODUCT_BLOCK: usize = PRODUCT_BLOCK;
+    const COPIES_OPERANDS: bool = true;
+
     #[inline(always)]
     fn acc_zero() -> i64 {
         0
     }
-    /// Q16 × Q24 = Q40, exact.
     #[inline(always)]
-    fn acc_act_param(acc: i64, a: Act, p: Param) -> i64 {
-        acc.wrapping_add(a.to_bits() as i64 * p.to_bits() as i64)
+    fn inner_zero() -> i32 {
+        0
     }
-    /// Q24 × Q24 = Q48, exact.
+    /// Exact: |a·b| < 2²⁶ and a run has at most 32 products (§13.2), so the i32 never
+    /// overflows (debug builds would stop if a caller broke the bound).
     #[inline(always)]
-    fn acc_param_param(acc: i64, a: Param, b: Param) -> i64 {
-        acc.wrapping_add(a.to_bits() as i64 * b.to_bits() as i64)
+    fn inner_mul_add(inner: i32, a: Operand, b: Operand) -> i32 {
+        inner + a as i32 * b as i32
+    }
+    #[inline(always)]
+    fn flush(acc: i64, inner: i32) -> i64 {
+        acc.wrapping_add(inner as i64)
+    }
+    /// Exact sums in any grouping: on x86-64, pairs of products at a time with SSE2 (the same
+    /// results as the portable loop, tested in `linalg::pairs`).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn matmul<Out>(
+        shape: MatmulShape,
+        a: &[Operand],
+        b: &[Operand],
+        c: &mut [Out],
+        finish: impl Fn(usize, i64) -> Out,
+    ) {
+        crate::linalg::matmul_i16(shape, a, b, c, finish)
+    }
+    /// Q16 → Q5.10 over all of i16 (§13.2).
+    #[inline(always)]
+    fn act_operand(a: Act, sat: &Saturations) -> Operand {
+        let x = round_shift(a.to_bits() as i64, ACT_FRAC - ACT_OPERAND_FRAC);
+        sat.clamp_to(x, i16::MIN as i64, i16::MAX as i64) as Operand
+    }
+    /// Q24 → Q1.10 in [−2047, 2047] (§13.2).
+    #[inline(always)]
+    fn weight_operand(w: Param, sat: &Saturations) -> Operand {
+        let x = round_shift(w.to_bits() as i64, PARAM_FRAC - WEIGHT_OPERAND_FRAC);
+        sat.clamp_to(x, -SHORT_OPERAND_MAX, SHORT_OPERAND_MAX) as Operand
+    }
+    /// Q24 → Q−3.14 in [−2047, 2047] (§13.2).
+    #[inline(always)]
+    fn delta_operand(d: Param, sat: &Saturations) -> Operand {
+        let x = round_shift(d.to_bits() as i64, PARAM_FRAC - DELTA_OPERAND_FRAC);
+        sat.clamp_to(x, -SHORT_OPERAND_MAX, SHORT_OPERAND_MAX) as Operand
+    }
+    fn act_operands_into(src: &[Act], dst: &mut [Operand], sat: &Saturations) {
+        narrow_operands(src, dst, ACT_FRAC - ACT_OPERAND_FRAC, i16::MIN as i32, i16::MAX as i32, sat, Act::to_bits);
+    }
+    fn weight_operands_into(src: &[Param], dst: &mut [Operand], sat: &Saturations) {
+        let max = SHORT_OPERAND_MAX as i32;
+        narrow_operands(src, dst, PARAM_FRAC - WEIGHT_OPERAND_FRAC, -max, max, sat, Param::to_bits);
+    }
+    fn delta_operands_into(src: &[Param], dst: &mut [Operand], sat: &Saturations) {
+        let max = SHORT_OPERAND_MAX as i32;
+        narrow_operands(src, dst, PARAM_FRAC - DELTA_OPERAND_FRAC, -max, max, sat, Param::to_bits);
+    }
+    fn act_operands(_: &[Act]) -> Option<&[Operand]> {
+        None
+    }
+    fn param_operands(_: &[Param]) -> Option<&[Operand]> {
+        None
     }
     #[inline(always)]
     fn acc_param(acc: i64, p: Param) -> i64 {
@@ -67,27 +130,30 @@ impl Arithmetic for Fixed {
         a.wrapping_add(b)
     }
 
-    /// Q40 sum + bias (Q24 → Q40), narrowed to Q16.
+    /// Q20 sum (Q10 activations × Q10 weights) moved to Q24, plus the Q24 bias, narrowed to
+    /// Q16. The shift is exact: the sum is below 2⁴² for any layer of at most 2¹⁶ inputs.
     #[inline(always)]
     fn forward_out(acc: i64, bias: Param, sat: &Saturations) -> Act {
-        // The bias moves from Q24 to the sum's Q40.
-        let sum = acc.wrapping_add((bias.to_bits() as i64) << ACT_FRAC);
-        act(sat.narrow(sum, PARAM_FRAC))
+        const SUM_FRAC: u32 = ACT_OPERAND_FRAC + WEIGHT_OPERAND_FRAC;
+        let sum = (acc << (PARAM_FRAC - SUM_FRAC)).wrapping_add(bias.to_bits() as i64);
+        act(sat.narrow(sum, PARAM_FRAC - ACT_FRAC))
     }
-    /// Q40 → Q24.
+    /// Q10 activations × Q14 deltas: the sum is already Q24.
     #[inline(always)]
     fn weight_grad(acc: i64, sat: &Saturations) -> Param {
-        param(sat.narrow(acc, ACT_FRAC))
+        const _: () = assert!(ACT_OPERAND_FRAC + DELTA_OPERAND_FRAC == PARAM_FRAC);
+        param(sat.clamp(acc))
     }
     /// Q24 sum → Q24.
     #[inline(always)]
     fn bias_grad(acc: i64, sat: &Saturations) -> Param {
         param(sat.clamp(acc))
     }
-    /// Q48 → Q24.
+    /// Q14 deltas × Q10 weights: the sum is already Q24.
     #[inline(always)]
     fn input_grad(acc: i64, sat: &Saturations) -> Param {
-        param(sat.narrow(acc, PARAM_FRAC))
+        const _: () = assert!(DELTA_OPERAND_FRAC + WEIGHT_OPERAND_FRAC == PARAM_FRAC);
+        param(sat.clamp(acc))
     }
     /// Q16 sum / rows, rounded half to even.
     fn loss_mean(sum: i64, rows: usize) -> Act {
@@ -176,6 +242,21 @@ impl Arithmetic for Fixed {
     fn sub(a: Param, b: Param, sat: &Saturations) -> Param {
         param(sat.clamp(a.to_bits() as i64 - b.to_bits() as i64))
     }
+    /// The loop of the trait's `sgd_update` with the same results, written for speed: with every
+    /// hyper-parameter below 1 (the usual case) in 32-bit lanes that vectorise
+    /// ([`scale_below_one`]), otherwise in 64-bit integers; the clamps counted locally; no
+    /// weight-decay product when λ = 0, which adds exactly 0.
+    fn sgd_update(sgd: &Sgd, params: &mut [Param], grads: &[Param], velocity: &mut [Param], sat: &Saturations) {
+        let q30 = |x: f32| Self::scalar(x).to_bits();
+        let (lr, momentum, decay) = (q30(sgd.lr), q30(sgd.momentum), q30(sgd.weight_decay));
+        let below_one = [lr, momentum, decay].iter().all(|c| (0..1 << SCALAR_FRAC).contains(c));
+        let n = match (below_one, decay == 0) {
+            (true, true) => sgd_below_one::<false>(lr as u32, momentum as u32, 0, params, grads, velocity),
+            (true, false) => sgd_below_one::<true>(lr as u32, momentum as u32, decay as u32, params, grads, velocity),
+            (false, _) => sgd_wide([lr, momentum, decay].map(i64::from), params, grads, velocity),
+        };
+        sat.add(n);
+    }
     /// `β^t ← round(β^(t−1) · β)` in Q30.
     fn adam_advance(step: &mut AdamStep<Scalar>, adam: &Adam) {
         let advance = |power: Scalar, beta: f32| {
@@ -246,15 +327,219 @@ impl Arithmetic for Fixed {
     fn act_is_finite(_: Act) -> bool {
         true
     }
-    /// NUMERICS.md §13.1: the f32 value rounded to Q16.16 (nearest, ties to even); `None`
-    /// outside [−32768, 32768) or for NaN.
+    /// NUMERICS.md §13.1: the f32 value rounded to the activation operand grid, Q5.10
+    /// (nearest, ties to even), so that the first layer's operands are the inputs exactly;
+    /// `None` outside [−32, 32) or for NaN.
     fn act_from_f32(x: f32) -> Option<Act> {
-        Act::checked_from_num(x)
+        let q = fixed::types::I6F10::checked_from_num(x)?;
+        Some(act((q.to_bits() as i32) << (ACT_FRAC - ACT_OPERAND_FRAC)))
     }
     fn act_to_f64(a: Act) -> f64 {
         a.to_num::<f64>()
     }
     fn param_to_f64(p: Param) -> f64 {
         p.to_num::<f64>()
+    }
+}
+
+/// `dst[i] ← clamp(round_shift(bits(src[i]), shift), min, max)` for 32-bit values, in 32-bit
+/// arithmetic (the same results as `round_shift` on i64: the rest plus one never overflows), so
+/// that the loop vectorises; the clamps are counted once at the end.
+#[inline]
+fn narrow_operands<T: Copy>(
+    src: &[T],
+    dst: &mut [Operand],
+    shift: u32,
+    min: i32,
+    max: i32,
+    sat: &Saturations,
+    bits: impl Fn(T) -> i32,
+) {
+    let (mask, half) = ((1i32 << shift) - 1, 1i32 << (shift - 1));
+    let mut clamped = 0u32;
+    for (d, v) in dst.iter_mut().zip(src) {
+        let x = bits(*v);
+        let floor = x >> shift;
+        let rounded = floor + (((x & mask) + (floor & 1)) > half) as i32;
+        let c = rounded.clamp(min, max);
+        clamped += (c != rounded) as u32;
+        *d = c as Operand;
+    }
+    sat.add(clamped);
+}
+
+/// `x` clamped to i32, adding 1 to `count` if it was outside.
+#[inline(always)]
+fn clamp32(x: i64, count: &mut u32) -> i64 {
+    let c = x.clamp(i32::MIN as i64, i32::MAX as i64);
+    *count += (c != x) as u32;
+    c
+}
+
+/// `round(x · c / 2³⁰)`, ties to even, for `0 ≤ c < 2³⁰`: the fixed path's `scale` (§13.7),
+/// which cannot saturate for such `c`, in 32-bit arithmetic after one 32×32→64-bit unsigned
+/// product (SSE2's `pmuludq`).
+///
+/// With `u = (x mod 2³²)·c` and `s` the sign of x, `x·c = u − 2³²·c·s`, so the floor of
+/// `x·c / 2³⁰` is `⌊u / 2³⁰⌋ − 4·c·s`, exact modulo 2³² (and the true value fits i32), and the
+/// remainder is `u mod 2³⁰`.
+#[inline(always)]
+fn scale_below_one(x: i32, c: u32) -> i32 {
+    let u = x as u32 as u64 * c as u64;
+    let floor = ((u >> SCALAR_FRAC) as u32).wrapping_sub((x >> 31) as u32 & (c << 2)) as i32;
+    let rest = u as u32 & ((1 << SCALAR_FRAC) - 1);
+    floor + ((rest + (floor & 1) as u32) > 1 << (SCALAR_FRAC - 1)) as i32
+}
+
+/// `a + b` saturated to i32, adding 1 to `count` if it was.
+#[inline(always)]
+fn add_sat(a: i32, b: i32, count: &mut u32) -> i32 {
+    let s = a.saturating_add(b);
+    *count += (s != a.wrapping_add(b)) as u32;
+    s
+}
+
+/// SGD with `lr`, `momentum`, `decay` (Q30) all below 1; returns the clamps.
+#[inline(always)]
+fn sgd_below_one<const DECAY: bool>(
+    lr: u32,
+    momentum: u32,
+    decay: u32,
+    params: &mut [Param],
+    grads: &[Param],
+    velocity: &mut [Param],
+) -> u32 {
+    let mut n = 0u32;
+    for ((w, g), v) in params.iter_mut().zip(grads).zip(velocity.iter_mut()) {
+        let (w0, mut g) = (w.to_bits(), g.to_bits());
+        if DECAY {
+            g = add_sat(g, scale_below_one(w0, decay), &mut n);
+        }
+        let v1 = add_sat(scale_below_one(v.to_bits(), momentum), g, &mut n);
+        let w1 = add_sat(w0, scale_below_one(v1, lr).wrapping_neg(), &mut n);
+        *v = param(v1);
+        *w = param(w1);
+    }
+    n
+}
+
+/// SGD with any Q30 hyper-parameters `[lr, momentum, decay]`, in 64-bit integers; returns the
+/// clamps.
+fn sgd_wide([lr, momentum, decay]: [i64; 3], params: &mut [Param], grads: &[Param], velocity: &mut [Param]) -> u32 {
+    let mut n = 0u32;
+    for ((w, g), v) in params.iter_mut().zip(grads).zip(velocity.iter_mut()) {
+        let (w0, g) = (w.to_bits() as i64, g.to_bits() as i64);
+        let wd = clamp32(round_shift(w0 * decay, SCALAR_FRAC), &mut n);
+        let g = clamp32(g + wd, &mut n);
+        let mv = clamp32(round_shift(v.to_bits() as i64 * momentum, SCALAR_FRAC), &mut n);
+        let v1 = clamp32(mv + g, &mut n);
+        let step = clamp32(round_shift(v1 * lr, SCALAR_FRAC), &mut n);
+        *v = param(v1 as i32);
+        *w = param(clamp32(w0 - step, &mut n) as i32);
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec::Vec;
+
+    /// Words at the edges of i32 as often as in between.
+    fn words(n: usize, seed: u32) -> Vec<i32> {
+        let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                match x % 8 {
+                    0 => i32::MAX,
+                    1 => i32::MIN,
+                    2 => (x >> 16) as i32 - 32768,
+                    _ => x as i32,
+                }
+            })
+            .collect()
+    }
+
+    /// The fast SGD loops give the bits and the saturation count of the formula written with
+    /// the path's own `scale`, `add` and `sub` (the trait's default loop).
+    #[test]
+    fn fast_sgd_equals_the_formula() {
+        let n = 4096;
+        for (i, (lr, momentum, weight_decay)) in
+            [(0.05, 0.9, 0.0), (0.5, 0.99, 0.01), (0.999, 0.0, 0.999), (1.5, 0.9, 0.0), (0.1, 0.5, 1.9)]
+                .into_iter()
+                .enumerate()
+        {
+            let sgd = Sgd { lr, momentum, weight_decay };
+            let w0: Vec<Param> = words(n, 3 * i as u32 + 1).into_iter().map(param).collect();
+            let g: Vec<Param> = words(n, 3 * i as u32 + 2).into_iter().map(param).collect();
+            let v0: Vec<Param> = words(n, 3 * i as u32 + 3).into_iter().map(param).collect();
+            let (mut w_fast, mut v_fast) = (w0.clone(), v0.clone());
+            let fast = Saturations::new();
+            Fixed::sgd_update(&sgd, &mut w_fast, &g, &mut v_fast, &fast);
+            let (mut w_ref, mut v_ref) = (w0.clone(), v0.clone());
+            let reference = Saturations::new();
+            let (lr, momentum, decay) = (Fixed::scalar(lr), Fixed::scalar(momentum), Fixed::scalar(weight_decay));
+            for ((w, g), v) in w_ref.iter_mut().zip(&g).zip(v_ref.iter_mut()) {
+                let g = Fixed::add(*g, Fixed::scale(*w, decay, &reference), &reference);
+                *v = Fixed::add(Fixed::scale(*v, momentum, &reference), g, &reference);
+                *w = Fixed::sub(*w, Fixed::scale(*v, lr, &reference), &reference);
+            }
+            assert_eq!((w_fast, v_fast), (w_ref, v_ref), "{sgd:?}");
+            assert_eq!(fast.get(), reference.get(), "{sgd:?}");
+            assert!(reference.get() > 0, "the edge values saturate");
+        }
+    }
+
+    /// The slice conversions give the bits and saturations of the per-value ones.
+    #[test]
+    fn operand_slices_equal_one_value_at_a_time() {
+        let raw = words(8192, 9);
+        let acts: Vec<Act> = raw.iter().map(|w| act(*w)).collect();
+        let params: Vec<Param> = raw.iter().map(|w| param(*w)).collect();
+        let mut got = std::vec![0i16; raw.len()];
+        for kind in 0..3 {
+            let (fast, one) = (Saturations::new(), Saturations::new());
+            let want: Vec<i16> = match kind {
+                0 => {
+                    Fixed::act_operands_into(&acts, &mut got, &fast);
+                    acts.iter().map(|a| Fixed::act_operand(*a, &one)).collect()
+                }
+                1 => {
+                    Fixed::weight_operands_into(&params, &mut got, &fast);
+                    params.iter().map(|p| Fixed::weight_operand(*p, &one)).collect()
+                }
+                _ => {
+                    Fixed::delta_operands_into(&params, &mut got, &fast);
+                    params.iter().map(|p| Fixed::delta_operand(*p, &one)).collect()
+                }
+            };
+            assert_eq!(got, want, "kind {kind}");
+            assert_eq!(fast.get(), one.get(), "kind {kind}");
+        }
+    }
+
+    #[test]
+    fn operand_rounding_and_ranges() {
+        let sat = Saturations::new();
+        // Q16 → Q10: 2⁻¹¹ is a tie and rounds to even (0); 3·2⁻¹¹ rounds up to 2·2⁻¹⁰.
+        assert_eq!(Fixed::act_operand(act(32), &sat), 0);
+        assert_eq!(Fixed::act_operand(act(96), &sat), 2);
+        assert_eq!(Fixed::act_operand(act(-96), &sat), -2);
+        // Q24 → Q10 weights stop at ±2047; Q24 → Q14 deltas too.
+        assert_eq!(Fixed::weight_operand(param(2047 << 14), &sat), 2047);
+        assert_eq!(sat.get(), 0);
+        assert_eq!(Fixed::weight_operand(param(2048 << 14), &sat), 2047);
+        assert_eq!(Fixed::delta_operand(param(-(3000 << 10)), &sat), -2047);
+        assert_eq!(sat.get(), 2);
+        // Inputs: 1/16 steps are exact, values are rounded to 2⁻¹⁰, and the range is [−32, 32).
+        assert_eq!(Fixed::act_from_f32(0.0625).unwrap().to_bits(), 4096);
+        assert_eq!(Fixed::act_from_f32(0.3).unwrap().to_bits(), 307 << 6);
+        assert!(Fixed::act_from_f32(31.999).is_some() && Fixed::act_from_f32(-32.0).is_some());
+        assert!(Fixed::act_from_f32(32.0).is_none() && Fixed::act_from_f32(f32::NAN).is_none());
     }
 }

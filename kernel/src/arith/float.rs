@@ -24,17 +24,47 @@ impl Arithmetic for Float {
     const NAME: &'static str = "float";
     const ADAM_STATE_PER_PARAM: usize = 2;
 
+    type Operand = f32;
+    type Inner = f32;
+    /// One run per dot product: the sum of §5.1 is a single sequence of rounded additions.
+    const PRODUCT_BLOCK: usize = usize::MAX;
+    const COPIES_OPERANDS: bool = false;
+
     #[inline(always)]
     fn acc_zero() -> f32 {
         0.0
     }
     #[inline(always)]
-    fn acc_act_param(acc: f32, a: f32, p: f32) -> f32 {
-        acc + a * p
+    fn inner_zero() -> f32 {
+        0.0
+    }
+    /// §5.1: the product rounded, then the sum rounded (never fused).
+    #[inline(always)]
+    fn inner_mul_add(inner: f32, a: f32, b: f32) -> f32 {
+        inner + a * b
+    }
+    /// The only run is the whole dot product, started from +0: it is the sum.
+    #[inline(always)]
+    fn flush(_acc: f32, inner: f32) -> f32 {
+        inner
     }
     #[inline(always)]
-    fn acc_param_param(acc: f32, a: f32, b: f32) -> f32 {
-        acc + a * b
+    fn act_operand(a: f32, _: &Saturations) -> f32 {
+        a
+    }
+    #[inline(always)]
+    fn weight_operand(w: f32, _: &Saturations) -> f32 {
+        w
+    }
+    #[inline(always)]
+    fn delta_operand(d: f32, _: &Saturations) -> f32 {
+        d
+    }
+    fn act_operands(a: &[f32]) -> Option<&[f32]> {
+        Some(a)
+    }
+    fn param_operands(p: &[f32]) -> Option<&[f32]> {
+        Some(p)
     }
     #[inline(always)]
     fn acc_param(acc: f32, p: f32) -> f32 {

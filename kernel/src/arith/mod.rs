@@ -18,7 +18,8 @@ pub use self::fixed::Fixed;
 pub use self::float::Float;
 
 use crate::fixed::narrow::Saturations;
-use crate::optim::{Adam, AdamStep};
+use crate::linalg::{matmul_with, MatmulShape};
+use crate::optim::{Adam, AdamStep, Sgd};
 use core::fmt::Debug;
 
 /// Element types and rounding rules of one arithmetic path.
@@ -37,12 +38,76 @@ pub trait Arithmetic: Copy + Debug + Default + Send + Sync + 'static {
     /// Optimizer-state elements per parameter that Adam needs on this path.
     const ADAM_STATE_PER_PARAM: usize;
 
+    /// What dot products multiply: on the float path the stored f32 values themselves; on the
+    /// fixed path each operand narrowed once to a short product format (NUMERICS.md §13.2), so
+    /// that products fit 32-bit sums.
+    type Operand: Copy + Debug + Default + Send + Sync;
+    /// A sum of at most [`Arithmetic::PRODUCT_BLOCK`] products.
+    type Inner: Copy + Debug + Default + Send + Sync;
+    /// Longest run of products summed in [`Arithmetic::Inner`] before it is added to the
+    /// accumulator: unbounded (one run per dot product) on the float path; on the fixed path as
+    /// many as an i32 holds without overflow whatever the operands (§13.2).
+    const PRODUCT_BLOCK: usize;
+    /// Whether product operands are copies in their own format (fixed point) rather than the
+    /// values themselves (float, where [`Arithmetic::act_operands`] returns the values).
+    const COPIES_OPERANDS: bool;
+
     /// The accumulator's starting value (+0).
     fn acc_zero() -> Self::Acc;
-    /// `acc + a·p`: forward products and weight gradients.
-    fn acc_act_param(acc: Self::Acc, a: Self::Act, p: Self::Param) -> Self::Acc;
-    /// `acc + a·b`: input gradients.
-    fn acc_param_param(acc: Self::Acc, a: Self::Param, b: Self::Param) -> Self::Acc;
+    /// The inner sum's starting value (+0).
+    fn inner_zero() -> Self::Inner;
+    /// `inner + a·b`: every product of the forward pass and both gradients.
+    fn inner_mul_add(inner: Self::Inner, a: Self::Operand, b: Self::Operand) -> Self::Inner;
+    /// Adds a finished run of products to the accumulator. On the float path, whose run is the
+    /// whole dot product, this is the run itself (no extra rounding).
+    fn flush(acc: Self::Acc, inner: Self::Inner) -> Self::Acc;
+
+    /// `c[i][j] ← finish(j, Σ_p a[i][p]·b[p][j])` over operands, in the order of §5.1 (runs of
+    /// §13.2): the loop of [`crate::linalg::matmul_with`], unless a path has a faster one with
+    /// the same results.
+    #[inline(always)]
+    fn matmul<Out>(
+        shape: MatmulShape,
+        a: &[Self::Operand],
+        b: &[Self::Operand],
+        c: &mut [Out],
+        finish: impl Fn(usize, Self::Acc) -> Out,
+    ) {
+        matmul_with::<Self, Out>(shape, a, b, c, finish)
+    }
+
+    /// An activation as a product operand.
+    fn act_operand(a: Self::Act, sat: &Saturations) -> Self::Operand;
+    /// A weight as a product operand.
+    fn weight_operand(w: Self::Param, sat: &Saturations) -> Self::Operand;
+    /// A delta (`dL/dz`) as a product operand.
+    fn delta_operand(d: Self::Param, sat: &Saturations) -> Self::Operand;
+    /// `dst[i] ← act_operand(src[i])` (a path may have a faster loop with the same results).
+    #[inline]
+    fn act_operands_into(src: &[Self::Act], dst: &mut [Self::Operand], sat: &Saturations) {
+        for (d, v) in dst.iter_mut().zip(src) {
+            *d = Self::act_operand(*v, sat);
+        }
+    }
+    /// `dst[i] ← weight_operand(src[i])`.
+    #[inline]
+    fn weight_operands_into(src: &[Self::Param], dst: &mut [Self::Operand], sat: &Saturations) {
+        for (d, v) in dst.iter_mut().zip(src) {
+            *d = Self::weight_operand(*v, sat);
+        }
+    }
+    /// `dst[i] ← delta_operand(src[i])`.
+    #[inline]
+    fn delta_operands_into(src: &[Self::Param], dst: &mut [Self::Operand], sat: &Saturations) {
+        for (d, v) in dst.iter_mut().zip(src) {
+            *d = Self::delta_operand(*v, sat);
+        }
+    }
+    /// The activations themselves, where they are already operands (float path): no copy.
+    fn act_operands(a: &[Self::Act]) -> Option<&[Self::Operand]>;
+    /// The parameters themselves, where they are already operands (float path): no copy.
+    fn param_operands(p: &[Self::Param]) -> Option<&[Self::Operand]>;
+
     /// `acc + p`: bias gradients.
     fn acc_param(acc: Self::Acc, p: Self::Param) -> Self::Acc;
     /// `acc + l`: loss sums.
@@ -52,11 +117,11 @@ pub trait Arithmetic: Copy + Debug + Default + Send + Sync + 'static {
 
     /// A dense layer's output: the finished dot product plus the bias.
     fn forward_out(acc: Self::Acc, bias: Self::Param, sat: &Saturations) -> Self::Act;
-    /// A finished weight-gradient sum (of `acc_act_param` products).
+    /// A finished weight-gradient sum (activation × delta products).
     fn weight_grad(acc: Self::Acc, sat: &Saturations) -> Self::Param;
     /// A finished bias-gradient sum (of `acc_param` terms).
     fn bias_grad(acc: Self::Acc, sat: &Saturations) -> Self::Param;
-    /// A finished input-gradient sum (of `acc_param_param` products).
+    /// A finished input-gradient sum (delta × weight products).
     fn input_grad(acc: Self::Acc, sat: &Saturations) -> Self::Param;
     /// The batch-mean loss from the sum of `rows` row losses.
     fn loss_mean(sum: Self::Acc, rows: usize) -> Self::Act;
@@ -92,6 +157,24 @@ pub trait Arithmetic: Copy + Debug + Default + Send + Sync + 'static {
     fn add(a: Self::Param, b: Self::Param, sat: &Saturations) -> Self::Param;
     /// `a − b`.
     fn sub(a: Self::Param, b: Self::Param, sat: &Saturations) -> Self::Param;
+    /// SGD's update of a block of parameters (NUMERICS.md §7.1, §13.7), per parameter:
+    /// `g ← grad + λ·w`; `v ← μ·v + g`; `w ← w − η·v`, in this path's `scale`, `add`, `sub`.
+    /// A path may have a faster loop with the same results.
+    #[inline]
+    fn sgd_update(
+        sgd: &Sgd,
+        params: &mut [Self::Param],
+        grads: &[Self::Param],
+        velocity: &mut [Self::Param],
+        sat: &Saturations,
+    ) {
+        let (lr, momentum, decay) = (Self::scalar(sgd.lr), Self::scalar(sgd.momentum), Self::scalar(sgd.weight_decay));
+        for ((w, g), v) in params.iter_mut().zip(grads).zip(velocity.iter_mut()) {
+            let g = Self::add(*g, Self::scale(*w, decay, sat), sat);
+            *v = Self::add(Self::scale(*v, momentum, sat), g, sat);
+            *w = Self::sub(*w, Self::scale(*v, lr, sat), sat);
+        }
+    }
     /// Advances Adam's bias-correction powers by one step.
     fn adam_advance(step: &mut AdamStep<Self::Scalar>, adam: &Adam);
     /// The powers before the first step (β⁰ = 1).

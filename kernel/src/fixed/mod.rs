@@ -14,6 +14,22 @@ pub type Param = fixed::types::I8F24;
 /// Hyper-parameters and probabilities: Q2.30, range [−2, 2), step 2⁻³⁰.
 pub type Scalar = fixed::types::I2F30;
 
+/// A product operand (§13.2): an activation, weight or delta narrowed to a short format so
+/// that every product fits 26 bits and a run of [`PRODUCT_BLOCK`] products fits an i32.
+pub type Operand = i16;
+/// Fractional bits of an activation operand: Q5.10 over all of i16, range [−32, 32).
+pub const ACT_OPERAND_FRAC: u32 = 10;
+/// Fractional bits of a weight operand: Q1.10 in [−2047, 2047], range ±2.
+pub const WEIGHT_OPERAND_FRAC: u32 = 10;
+/// Fractional bits of a delta operand: Q−3.14 in [−2047, 2047], range ±1/8.
+pub const DELTA_OPERAND_FRAC: u32 = 14;
+/// Largest magnitude of a weight or delta operand (12 bits with the sign).
+pub const SHORT_OPERAND_MAX: i64 = 2047;
+/// Products summed in an i32 before it is added to the i64 sum: every product of an
+/// activation operand (|a| ≤ 2¹⁵) and a weight or delta operand (|b| ≤ 2047) is below 2²⁶,
+/// and 32 of them below 2³¹.
+pub const PRODUCT_BLOCK: usize = 32;
+
 /// Fractional bits of [`Act`].
 pub const ACT_FRAC: u32 = 16;
 /// Fractional bits of [`Param`].

@@ -13,12 +13,13 @@ pub const fn round_shift(x: i64, shift: u32) -> i64 {
     if shift == 0 {
         return x;
     }
-    // Branch-free: adding half − 1, plus 1 when the truncated quotient is odd, carries into
-    // the quotient exactly when the remainder is above half, or equal to half with an odd
-    // quotient. In 128 bits, so that no i64 input can overflow.
-    let half_minus_one = (1i128 << (shift - 1)) - 1;
-    let odd = ((x >> shift) & 1) as i128;
-    ((x as i128 + half_minus_one + odd) >> shift) as i64
+    // Branch-free, in 64 bits: the floor plus one exactly when the remainder is above half,
+    // or equal to half with an odd floor (then remainder + 1 is above half).
+    // Unsigned, so that shift 63 neither overflows the mask nor `rest + 1`.
+    let floor = x >> shift;
+    let rest = x as u64 & ((1u64 << shift) - 1);
+    let half = 1u64 << (shift - 1);
+    floor + ((rest + (floor & 1) as u64) > half) as i64
 }
 
 /// `x / 2^shift` for a 128-bit product, rounded half to even, as an i128.
@@ -55,21 +56,28 @@ impl Saturations {
     /// Clamps `x` to i32, counting a clamp.
     #[inline]
     pub fn clamp(&self, x: i64) -> i32 {
-        if x > i32::MAX as i64 {
-            self.0.set(self.0.get().saturating_add(1));
-            i32::MAX
-        } else if x < i32::MIN as i64 {
-            self.0.set(self.0.get().saturating_add(1));
-            i32::MIN
-        } else {
-            x as i32
-        }
+        self.clamp_to(x, i32::MIN as i64, i32::MAX as i64) as i32
+    }
+
+    /// Clamps `x` to `[min, max]`, counting a clamp.
+    #[inline]
+    pub fn clamp_to(&self, x: i64, min: i64, max: i64) -> i64 {
+        let clamped = x.clamp(min, max);
+        // Branch-free count, so that loops of conversions vectorise.
+        self.0.set(self.0.get().saturating_add((clamped != x) as u32));
+        clamped
     }
 
     /// `round_shift(x, shift)` clamped to i32 (NUMERICS.md §13.3).
     #[inline]
     pub fn narrow(&self, x: i64, shift: u32) -> i32 {
         self.clamp(round_shift(x, shift))
+    }
+
+    /// Counts `n` more events.
+    #[inline]
+    pub fn add(&self, n: u32) {
+        self.0.set(self.0.get().saturating_add(n));
     }
 
     /// Events counted so far.
@@ -114,6 +122,7 @@ mod tests {
 
     #[test]
     fn extremes_do_not_overflow() {
+        assert_eq!(round_shift(-1, 63), 0, "−2⁻⁶³ rounds to 0");
         assert_eq!(round_shift(i64::MAX, 63), 1);
         assert_eq!(round_shift(i64::MIN, 63), -1);
         assert_eq!(round_shift(i64::MIN, 1), i64::MIN / 2);

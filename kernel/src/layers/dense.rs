@@ -6,7 +6,7 @@
 
 use crate::arith::Arithmetic;
 use crate::fixed::narrow::Saturations;
-use crate::linalg::{matmul_with, MatmulShape};
+use crate::linalg::MatmulShape;
 
 /// Shape of a dense layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,19 +30,21 @@ impl Dense {
 
     /// Forward pass for a block of rows: `z[r][o] = (Σ_i x[r][i]·w[i][o]) + b[o]`.
     ///
-    /// Contract: NUMERICS.md §6.1 — the dot product in the order of §5.1, then the bias added
-    /// once, last ([`Arithmetic::forward_out`]). `x` is rows×inputs, `z` rows×outputs.
+    /// Contract: NUMERICS.md §6.1 — the dot product in the order of §5.1 (in runs, §13.2),
+    /// then the bias added once, last ([`Arithmetic::forward_out`]). `x` is rows×inputs and `w`
+    /// inputs×outputs, both as product operands ([`Arithmetic::act_operand`],
+    /// [`Arithmetic::weight_operand`]); `z` is rows×outputs.
     pub fn forward<N: Arithmetic>(
         &self,
-        x: &[N::Act],
-        w: &[N::Param],
+        x: &[N::Operand],
+        w: &[N::Operand],
         b: &[N::Param],
         z: &mut [N::Act],
         sat: &Saturations,
     ) {
         let rows = z.len() / self.outputs;
         let shape = MatmulShape::row_major(rows, self.outputs, self.inputs);
-        matmul_with(shape, x, w, z, N::acc_zero(), N::acc_act_param, |o, acc| N::forward_out(acc, b[o], sat));
+        N::matmul(shape, x, w, z, |o, acc| N::forward_out(acc, b[o], sat));
     }
 
     /// Parameter-gradient partial sums of one chunk of rows (§5.2): `dw = xᵀ·dz`,
@@ -50,10 +52,19 @@ impl Dense {
     ///
     /// Contract: NUMERICS.md §6.1 and §5.2 — each element is summed over the chunk's rows in
     /// ascending order from +0; [`crate::model::Trainer`] combines the chunks and narrows.
-    pub fn backward_params<N: Arithmetic>(&self, x: &[N::Act], dz: &[N::Param], dw: &mut [N::Acc], db: &mut [N::Acc]) {
+    /// `x` and `dz_operands` are the chunk's activations and deltas as product operands; the
+    /// bias sums use the deltas themselves (`dz`).
+    pub fn backward_params<N: Arithmetic>(
+        &self,
+        x: &[N::Operand],
+        dz_operands: &[N::Operand],
+        dz: &[N::Param],
+        dw: &mut [N::Acc],
+        db: &mut [N::Acc],
+    ) {
         let rows = dz.len() / self.outputs;
         let shape = MatmulShape::transposed_a(self.inputs, self.outputs, rows);
-        matmul_with(shape, x, dz, dw, N::acc_zero(), N::acc_act_param, |_, acc| acc);
+        N::matmul(shape, x, dz_operands, dw, |_, acc| acc);
         db.fill(N::acc_zero());
         for dz_row in dz.chunks_exact(self.outputs) {
             for (db_o, dz_ro) in db.iter_mut().zip(dz_row) {
@@ -65,18 +76,19 @@ impl Dense {
     /// Input gradient for a block of rows: `dx[r][i] = Σ_o dz[r][o]·w[i][o]`.
     ///
     /// Contract: NUMERICS.md §6.1 — summed over o ascending from +0, then narrowed
-    /// ([`Arithmetic::input_grad`]). `wt` is the transpose of the weights (`outputs × inputs`,
-    /// from [`Dense::transpose`]) so that the sum runs along contiguous memory.
+    /// ([`Arithmetic::input_grad`]). `dz` are the deltas as product operands and `wt` the
+    /// transpose of the weight operands (`outputs × inputs`, from [`Dense::transpose`]), so
+    /// that the sum runs along contiguous memory.
     pub fn backward_input<N: Arithmetic>(
         &self,
-        dz: &[N::Param],
-        wt: &[N::Param],
+        dz: &[N::Operand],
+        wt: &[N::Operand],
         dx: &mut [N::Param],
         sat: &Saturations,
     ) {
-        let rows = dz.len() / self.outputs;
+        let rows = dx.len() / self.inputs;
         let shape = MatmulShape::row_major(rows, self.inputs, self.outputs);
-        matmul_with(shape, dz, wt, dx, N::acc_zero(), N::acc_param_param, |_, acc| N::input_grad(acc, sat));
+        N::matmul(shape, dz, wt, dx, |_, acc| N::input_grad(acc, sat));
     }
 
     /// `wt[o][i] = w[i][o]`: an exact copy, no arithmetic.
@@ -111,7 +123,7 @@ mod tests {
     fn backward_params_small_case_by_hand() {
         let dz = [1.0, -1.0, 2.0, 0.5];
         let (mut dw, mut db) = ([0.0; 6], [0.0; 2]);
-        L.backward_params::<Float>(&X, &dz, &mut dw, &mut db);
+        L.backward_params::<Float>(&X, &dz, &dz, &mut dw, &mut db);
         assert_eq!(dw, [1.0 - 2.0, -1.0 - 0.5, 2.0 + 1.0, -2.0 + 0.25, 3.0 + 0.5, -3.0 + 0.125]);
         assert_eq!(db, [3.0, -0.5]);
     }

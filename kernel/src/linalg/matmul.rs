@@ -5,10 +5,16 @@
 //! every product and every sum rounded to f32, k ascending. The blocked loop below keeps
 //! MR×NR such sums in registers at once and advances them together over k; lanes hold
 //! different j, so vectorising never reorders a single sum and no FMA is ever formed (Rust
-//! does not contract `a * b + c`).
+//! does not contract `a * b + c`). The same loop serves the fixed path (§13.2), whose sums are
+//! exact.
 
-/// Columns per register block: two 4-lane or one 8-lane f32 vector register per row.
+use crate::arith::{Arithmetic, Float};
+
+/// Columns per register block: two 4-lane or one 8-lane register of 32-bit sums per row.
 const NR: usize = 8;
+/// Rows per register block: 4×8 32-bit sums (f32, or the fixed path's i32 runs) fill 8 SSE
+/// registers. The block shape never changes a result, only which sums advance together.
+const MR: usize = 4;
 
 /// Shape and memory layout of `c = a · b`.
 ///
@@ -42,43 +48,25 @@ impl MatmulShape {
     }
 }
 
-/// `c[i][j] ← finish(j, Σ_p a[i][p]·b[p][j])`, every sum in the canonical order of §5.1.
+/// `c[i][j] ← finish(j, Σ_p a[i][p]·b[p][j])` on arithmetic path `N`, every sum in the
+/// canonical order of §5.1.
 ///
-/// Contract: NUMERICS.md §5.1. The sum starts at `zero` and adds one product at a time with
-/// `step(acc, a, b)` (for f32: `acc + a·b`, rounded; for fixed point: exact). `finish` turns
-/// the finished sum of column `j` into the stored value (adds a bias, narrows a format).
+/// Contract: NUMERICS.md §5.1 and §13.2. Each sum runs over p ascending in runs of at most
+/// [`Arithmetic::PRODUCT_BLOCK`] products: a run starts at [`Arithmetic::inner_zero`], adds one
+/// product at a time with [`Arithmetic::inner_mul_add`], and is added to the accumulator with
+/// [`Arithmetic::flush`]. On the float path the run is the whole dot product (one sequence of
+/// rounded f32 operations); on the fixed path runs are exact i32 sums, added exactly in i64.
+/// `finish` turns the finished sum of column `j` into the stored value (adds a bias, narrows).
 ///
 /// # Panics
 /// If a slice is too short for `shape` (a caller bug; the kernel's layouts size them).
 #[inline(always)]
-pub fn matmul_with<X: Copy, Y: Copy, Acc: Copy, Out>(
+pub fn matmul_with<N: Arithmetic, Out>(
     shape: MatmulShape,
-    a: &[X],
-    b: &[Y],
+    a: &[N::Operand],
+    b: &[N::Operand],
     c: &mut [Out],
-    zero: Acc,
-    step: impl Fn(Acc, X, Y) -> Acc,
-    finish: impl Fn(usize, Acc) -> Out,
-) {
-    // Rows per register block: 4×8 f32 accumulators fill 8 SSE registers; 64-bit
-    // accumulators take twice the room, so they get half the rows. The block shape never
-    // changes a result, only which sums advance together.
-    if core::mem::size_of::<Acc>() > 4 {
-        blocked::<2, X, Y, Acc, Out>(shape, a, b, c, zero, step, finish)
-    } else {
-        blocked::<4, X, Y, Acc, Out>(shape, a, b, c, zero, step, finish)
-    }
-}
-
-#[inline(always)]
-fn blocked<const MR: usize, X: Copy, Y: Copy, Acc: Copy, Out>(
-    shape: MatmulShape,
-    a: &[X],
-    b: &[Y],
-    c: &mut [Out],
-    zero: Acc,
-    step: impl Fn(Acc, X, Y) -> Acc,
-    finish: impl Fn(usize, Acc) -> Out,
+    finish: impl Fn(usize, N::Acc) -> Out,
 ) {
     let MatmulShape { m, n, k, a_row_stride: ars, a_col_stride: acs } = shape;
     assert!(c.len() >= m * n && b.len() >= k * n, "matmul: output or b too short");
@@ -89,14 +77,22 @@ fn blocked<const MR: usize, X: Copy, Y: Copy, Acc: Copy, Out>(
     let full_cols = n - n % NR;
     for i0 in (0..full_rows).step_by(MR) {
         for j0 in (0..full_cols).step_by(NR) {
-            // One MR×NR block of outputs, accumulated in registers.
-            let mut acc = [[zero; NR]; MR];
-            for p in 0..k {
-                let b_row: &[Y; NR] = b[p * n + j0..][..NR].try_into().unwrap();
-                for (r, acc_row) in acc.iter_mut().enumerate() {
-                    let a_ip = a[(i0 + r) * ars + p * acs];
-                    for (acc_ij, b_pj) in acc_row.iter_mut().zip(b_row) {
-                        *acc_ij = step(*acc_ij, a_ip, *b_pj);
+            // One MR×NR block of outputs, summed in registers run by run.
+            let mut acc = [[N::acc_zero(); NR]; MR];
+            for run in runs::<N>(k) {
+                let mut inner = [[N::inner_zero(); NR]; MR];
+                for p in run {
+                    let b_row: &[N::Operand; NR] = b[p * n + j0..][..NR].try_into().unwrap();
+                    for (r, inner_row) in inner.iter_mut().enumerate() {
+                        let a_ip = a[(i0 + r) * ars + p * acs];
+                        for (inner_ij, b_pj) in inner_row.iter_mut().zip(b_row) {
+                            *inner_ij = N::inner_mul_add(*inner_ij, a_ip, *b_pj);
+                        }
+                    }
+                }
+                for (acc_row, inner_row) in acc.iter_mut().zip(&inner) {
+                    for (acc_ij, inner_ij) in acc_row.iter_mut().zip(inner_row) {
+                        *acc_ij = N::flush(*acc_ij, *inner_ij);
                     }
                 }
             }
@@ -107,32 +103,39 @@ fn blocked<const MR: usize, X: Copy, Y: Copy, Acc: Copy, Out>(
             }
         }
         for i in i0..i0 + MR {
-            edge(shape, a, b, c, i, full_cols..n, zero, &step, &finish);
+            edge::<N, Out>(shape, a, b, c, i, full_cols..n, &finish);
         }
     }
     for i in full_rows..m {
-        edge(shape, a, b, c, i, 0..n, zero, &step, &finish);
+        edge::<N, Out>(shape, a, b, c, i, 0..n, &finish);
     }
 }
 
-/// Outputs left over by the blocking: one row, the given columns, same order of operations.
-#[allow(clippy::too_many_arguments)]
+/// The runs of at most `N::PRODUCT_BLOCK` consecutive indices that cover `0..k`, in order.
 #[inline(always)]
-fn edge<X: Copy, Y: Copy, Acc: Copy, Out>(
+fn runs<N: Arithmetic>(k: usize) -> impl Iterator<Item = core::ops::Range<usize>> {
+    (0..k).step_by(N::PRODUCT_BLOCK.max(1)).map(move |p0| p0..k.min(p0.saturating_add(N::PRODUCT_BLOCK)))
+}
+
+/// Outputs left over by the blocking: one row, the given columns, same order of operations.
+#[inline(always)]
+fn edge<N: Arithmetic, Out>(
     s: MatmulShape,
-    a: &[X],
-    b: &[Y],
+    a: &[N::Operand],
+    b: &[N::Operand],
     c: &mut [Out],
     i: usize,
     cols: core::ops::Range<usize>,
-    zero: Acc,
-    step: &impl Fn(Acc, X, Y) -> Acc,
-    finish: &impl Fn(usize, Acc) -> Out,
+    finish: &impl Fn(usize, N::Acc) -> Out,
 ) {
     for j in cols {
-        let mut acc = zero;
-        for p in 0..s.k {
-            acc = step(acc, a[i * s.a_row_stride + p * s.a_col_stride], b[p * s.n + j]);
+        let mut acc = N::acc_zero();
+        for run in runs::<N>(s.k) {
+            let mut inner = N::inner_zero();
+            for p in run {
+                inner = N::inner_mul_add(inner, a[i * s.a_row_stride + p * s.a_col_stride], b[p * s.n + j]);
+            }
+            acc = N::flush(acc, inner);
         }
         c[i * s.n + j] = finish(j, acc);
     }
@@ -142,7 +145,7 @@ fn edge<X: Copy, Y: Copy, Acc: Copy, Out>(
 ///
 /// Contract: NUMERICS.md §5.1.
 pub fn matmul(shape: MatmulShape, a: &[f32], b: &[f32], c: &mut [f32]) {
-    matmul_with(shape, a, b, c, 0.0f32, |acc, x, y| acc + x * y, |_, acc| acc);
+    matmul_with::<Float, f32>(shape, a, b, c, |_, acc| acc);
 }
 
 #[cfg(test)]

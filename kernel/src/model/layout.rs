@@ -14,8 +14,12 @@ pub struct BufferSizes {
     pub opt_state: usize,
     /// Activation-format temporaries: the gathered batch, every layer's output, row losses.
     pub act_scratch: usize,
-    /// Parameter-format temporaries: two delta buffers and one transposed weight matrix.
+    /// Parameter-format temporaries: two delta buffers.
     pub param_scratch: usize,
+    /// Product-operand temporaries: one transposed weight matrix and, on a path whose operands
+    /// are copies (fixed point, NUMERICS.md §13.2), every layer's input, the weights and one
+    /// layer's deltas as operands.
+    pub operand_scratch: usize,
     /// Accumulator temporaries: one partial sum per chunk of the batch for every parameter.
     pub acc_scratch: usize,
 }
@@ -27,8 +31,14 @@ pub(super) struct ScratchPlan {
     pub input: usize,
     /// Each delta buffer: `max_batch ×` the widest layer output.
     pub delta: usize,
-    /// Transposed weights of one layer: the largest `inputs × outputs` of layers 2…L.
+    /// Transposed weight operands of one layer: the largest `inputs × outputs` of layers 2…L.
     pub transposed: usize,
+    /// Every layer's input as operands, `max_batch × inputs` each (0 without copies).
+    pub act_operands: usize,
+    /// The weights as operands, laid out like the parameters (0 without copies).
+    pub weight_operands: usize,
+    /// One layer's deltas as operands: `max_batch ×` the widest output (0 without copies).
+    pub delta_operands: usize,
     /// One partial sum per chunk of the batch for every parameter (§5.2).
     pub partials: usize,
     /// One loss per row.
@@ -38,10 +48,16 @@ pub(super) struct ScratchPlan {
 }
 
 impl ScratchPlan {
-    pub fn new<const L: usize>(spec: &MlpSpec<L>, max_batch: usize) -> Self {
+    /// `copies`: whether the path's product operands are copies of the values
+    /// ([`crate::arith::Arithmetic::COPIES_OPERANDS`]).
+    pub fn new<const L: usize>(spec: &MlpSpec<L>, max_batch: usize, copies: bool) -> Self {
         let layers = spec.layers();
         let widest = layers.iter().map(|l| l.dense.outputs).max().unwrap_or(0);
+        let if_copies = |n: usize| if copies { n } else { 0 };
         Self {
+            act_operands: if_copies(layers.iter().map(|l| max_batch * l.dense.inputs).sum()),
+            weight_operands: if_copies(spec.params_len()),
+            delta_operands: if_copies(max_batch * widest),
             input: max_batch * spec.inputs(),
             delta: max_batch * widest,
             transposed: layers[1..].iter().map(|l| l.dense.weights_len()).max().unwrap_or(0),
@@ -54,16 +70,18 @@ impl ScratchPlan {
 
 impl BufferSizes {
     /// Sizes for `spec` trained with batches of at most `max_batch` rows and an optimizer
-    /// keeping `state_per_param` elements per parameter.
-    pub fn new<const L: usize>(spec: &MlpSpec<L>, max_batch: usize, state_per_param: usize) -> Self {
+    /// keeping `state_per_param` elements per parameter, on a path whose product operands are
+    /// copies or not (`copies`).
+    pub fn new<const L: usize>(spec: &MlpSpec<L>, max_batch: usize, state_per_param: usize, copies: bool) -> Self {
         let params = spec.params_len();
-        let plan = ScratchPlan::new(spec, max_batch);
+        let plan = ScratchPlan::new(spec, max_batch, copies);
         Self {
             params,
             grads: params,
             opt_state: params * state_per_param,
             act_scratch: plan.input + plan.activations + plan.loss_rows,
-            param_scratch: 2 * plan.delta + plan.transposed,
+            param_scratch: 2 * plan.delta,
+            operand_scratch: plan.transposed + plan.act_operands + plan.weight_operands + plan.delta_operands,
             acc_scratch: plan.partials,
         }
     }

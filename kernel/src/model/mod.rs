@@ -16,7 +16,8 @@
 //! let sizes = Trainer::<Float>::sizes(&spec, &optimizer, 4);
 //! let (mut p, mut g, mut o) = (vec![0.0; sizes.params], vec![0.0; sizes.grads], vec![0.0; sizes.opt_state]);
 //! let (mut a, mut d, mut c) = (vec![0.0; sizes.act_scratch], vec![0.0; sizes.param_scratch], vec![0.0; sizes.acc_scratch]);
-//! let bufs = Buffers { params: &mut p, grads: &mut g, opt_state: &mut o, act_scratch: &mut a, param_scratch: &mut d, acc_scratch: &mut c };
+//! let mut ops = vec![0.0; sizes.operand_scratch];
+//! let bufs = Buffers { params: &mut p, grads: &mut g, opt_state: &mut o, act_scratch: &mut a, param_scratch: &mut d, acc_scratch: &mut c, operand_scratch: &mut ops };
 //! let mut trainer = Trainer::<Float>::new(spec, optimizer, 4, bufs)?;
 //! trainer.init_params(Init::GlorotUniform, &mut Xoshiro128PlusPlus::seed_from_u64(42));
 //! let loss = trainer.train_step(&Sequential, &Batch { features: &x, labels: &y, indices: &[0, 1, 2, 3] })?;

@@ -27,6 +27,8 @@ pub struct Buffers<'a, N: Arithmetic = Float> {
     pub act_scratch: &'a mut [N::Act],
     /// Parameter-format temporaries, [`BufferSizes::param_scratch`] elements.
     pub param_scratch: &'a mut [N::Param],
+    /// Product-operand temporaries, [`BufferSizes::operand_scratch`] elements.
+    pub operand_scratch: &'a mut [N::Operand],
     /// Accumulator temporaries, [`BufferSizes::acc_scratch`] elements.
     pub acc_scratch: &'a mut [N::Acc],
 }
@@ -61,8 +63,15 @@ struct Scratch<'s, N: Arithmetic, const L: usize> {
     acts: heapless::Vec<&'s mut [N::Act], L>,
     loss_rows: &'s mut [N::Act],
     delta: [&'s mut [N::Param]; 2],
-    transposed: &'s mut [N::Param],
     partials: &'s mut [N::Acc],
+    /// One layer's weight operands, transposed.
+    transposed: &'s mut [N::Operand],
+    /// Each layer's input as operands (empty where operands are the values themselves).
+    act_ops: heapless::Vec<&'s mut [N::Operand], L>,
+    /// The weights as operands, laid out like the parameters (empty likewise).
+    weight_ops: &'s mut [N::Operand],
+    /// One layer's deltas as operands (empty likewise).
+    delta_ops: &'s mut [N::Operand],
 }
 
 fn take<'s, T>(rest: &mut &'s mut [T], len: usize) -> &'s mut [T] {
@@ -71,9 +80,13 @@ fn take<'s, T>(rest: &mut &'s mut [T], len: usize) -> &'s mut [T] {
     head
 }
 
-/// The three scratch buffers: activations, parameter-format values, accumulators.
-type ScratchBuffers<'s, N> =
-    (&'s mut [<N as Arithmetic>::Act], &'s mut [<N as Arithmetic>::Param], &'s mut [<N as Arithmetic>::Acc]);
+/// The four scratch buffers: activations, parameter-format values, accumulators, operands.
+type ScratchBuffers<'s, N> = (
+    &'s mut [<N as Arithmetic>::Act],
+    &'s mut [<N as Arithmetic>::Param],
+    &'s mut [<N as Arithmetic>::Acc],
+    &'s mut [<N as Arithmetic>::Operand],
+);
 
 /// Cuts the scratch buffers into their regions (sizes from `plan`).
 fn split_scratch<'s, N: Arithmetic, const L: usize>(
@@ -82,7 +95,7 @@ fn split_scratch<'s, N: Arithmetic, const L: usize>(
     plan: &ScratchPlan,
     max_batch: usize,
 ) -> Scratch<'s, N, L> {
-    let (mut act, mut param, partials) = bufs;
+    let (mut act, mut param, partials, mut operand) = bufs;
     let input = take(&mut act, plan.input);
     let mut acts = heapless::Vec::new();
     for layer in spec.layers() {
@@ -91,14 +104,22 @@ fn split_scratch<'s, N: Arithmetic, const L: usize>(
     }
     let loss_rows = take(&mut act, plan.loss_rows);
     let delta = [take(&mut param, plan.delta), take(&mut param, plan.delta)];
-    let transposed = take(&mut param, plan.transposed);
-    Scratch { input, acts, loss_rows, delta, transposed, partials }
+    let transposed = take(&mut operand, plan.transposed);
+    let mut act_ops = heapless::Vec::new();
+    for layer in spec.layers() {
+        let len = if plan.act_operands > 0 { max_batch * layer.dense.inputs } else { 0 };
+        // Cannot fail: `spec` holds at most L layers.
+        let _ = act_ops.push(take(&mut operand, len));
+    }
+    let weight_ops = take(&mut operand, plan.weight_operands);
+    let delta_ops = take(&mut operand, plan.delta_operands);
+    Scratch { input, acts, loss_rows, delta, partials, transposed, act_ops, weight_ops, delta_ops }
 }
 
 impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
     /// Buffer sizes for `spec`, `optimizer` and batches of at most `max_batch` rows.
     pub fn sizes(spec: &MlpSpec<L>, optimizer: &Optimizer, max_batch: usize) -> BufferSizes {
-        BufferSizes::new(spec, max_batch, optimizer.state_per_param::<N>())
+        BufferSizes::new(spec, max_batch, optimizer.state_per_param::<N>(), N::COPIES_OPERANDS)
     }
 
     /// Takes the buffers, checks their sizes and zeroes gradients, optimizer state and scratch.
@@ -119,6 +140,7 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
             ("optimizer state", sizes.opt_state, bufs.opt_state.len()),
             ("activation scratch", sizes.act_scratch, bufs.act_scratch.len()),
             ("parameter scratch", sizes.param_scratch, bufs.param_scratch.len()),
+            ("operand scratch", sizes.operand_scratch, bufs.operand_scratch.len()),
             ("accumulator scratch", sizes.acc_scratch, bufs.acc_scratch.len()),
         ] {
             if expected != found {
@@ -136,8 +158,9 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
         bufs.opt_state.fill(Default::default());
         bufs.act_scratch.fill(Default::default());
         bufs.param_scratch.fill(Default::default());
+        bufs.operand_scratch.fill(Default::default());
         bufs.acc_scratch.fill(Default::default());
-        let plan = ScratchPlan::new(&spec, max_batch);
+        let plan = ScratchPlan::new(&spec, max_batch, N::COPIES_OPERANDS);
         let adam_step = N::adam_start();
         Ok(Self { spec, offsets, optimizer, adam_step, max_batch, plan, steps: 0, saturations: 0, bufs })
     }
@@ -223,7 +246,12 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
         let saturated = AtomicU32::new(0);
 
         let inputs = self.spec.inputs();
-        let scratch = (&mut *self.bufs.act_scratch, &mut *self.bufs.param_scratch, &mut *self.bufs.acc_scratch);
+        let scratch = (
+            &mut *self.bufs.act_scratch,
+            &mut *self.bufs.param_scratch,
+            &mut *self.bufs.acc_scratch,
+            &mut *self.bufs.operand_scratch,
+        );
         let mut s = split_scratch::<N, L>(scratch, &self.spec, &self.plan, self.max_batch);
         for (dst, &i) in s.input.chunks_exact_mut(inputs).zip(batch.indices) {
             dst.copy_from_slice(&batch.features[i as usize * inputs..][..inputs]);
@@ -231,7 +259,8 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
         let spec = &self.spec;
         let offsets = &self.offsets;
         let params: &[N::Param] = self.bufs.params;
-        forward(exec, spec, offsets, params, &mut s, rows, &saturated);
+        weight_operands::<N, E, L>(exec, spec, offsets, params, s.weight_ops, &saturated);
+        forward(exec, spec, params, &mut s, rows, &saturated);
 
         let loss = loss_and_output_gradient(exec, spec.classes(), batch, &mut s, rows, &saturated);
         if !N::act_is_finite(loss) {
@@ -285,12 +314,19 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
         let max_batch = self.max_batch;
         let saturated = AtomicU32::new(0);
         let mut correct = 0;
+        let params: &[N::Param] = self.bufs.params;
+        let scratch = (
+            &mut *self.bufs.act_scratch,
+            &mut *self.bufs.param_scratch,
+            &mut *self.bufs.acc_scratch,
+            &mut *self.bufs.operand_scratch,
+        );
+        let mut s = split_scratch::<N, L>(scratch, &self.spec, &self.plan, max_batch);
+        weight_operands::<N, E, L>(exec, &self.spec, &self.offsets, params, s.weight_ops, &saturated);
         for (x, y) in features.chunks(max_batch * inputs).zip(labels.chunks(max_batch)) {
             let rows = y.len();
-            let scratch = (&mut *self.bufs.act_scratch, &mut *self.bufs.param_scratch, &mut *self.bufs.acc_scratch);
-            let mut s = split_scratch::<N, L>(scratch, &self.spec, &self.plan, max_batch);
             s.input[..x.len()].copy_from_slice(x);
-            forward(exec, &self.spec, &self.offsets, self.bufs.params, &mut s, rows, &saturated);
+            forward(exec, &self.spec, params, &mut s, rows, &saturated);
             let logits = &s.acts[s.acts.len() - 1][..rows * classes];
             correct += logits.chunks_exact(classes).zip(y).filter(|(z, y)| argmax(z) == **y as usize).count();
         }
@@ -302,25 +338,83 @@ fn layer_params<'p, P>(params: &'p [P], offset: usize, layer: &LayerSpec) -> (&'
     params[offset..][..layer.dense.params_len()].split_at(layer.dense.weights_len())
 }
 
-/// Forward pass of every layer over the gathered input, rows split by the executor.
-fn forward<N: Arithmetic, E: Executor, const L: usize>(
+/// `convert(src, dst)` for product operands (NUMERICS.md §13.2), elements split by the
+/// executor, saturations counted.
+fn to_operands<S: Copy + Sync, N: Arithmetic, E: Executor>(
+    exec: &E,
+    src: &[S],
+    dst: &mut [N::Operand],
+    convert: impl Fn(&[S], &mut [N::Operand], &Saturations) + Sync,
+    saturated: &AtomicU32,
+) {
+    exec.for_each_row_block(dst, 1, 4, &|first, block| {
+        let sat = Saturations::new();
+        convert(&src[first..][..block.len()], block, &sat);
+        sat.add_to(saturated);
+    });
+}
+
+/// Every layer's weights as product operands, where operands are copies (§13.2).
+fn weight_operands<N: Arithmetic, E: Executor, const L: usize>(
     exec: &E,
     spec: &MlpSpec<L>,
     offsets: &[usize],
+    params: &[N::Param],
+    weight_ops: &mut [N::Operand],
+    saturated: &AtomicU32,
+) {
+    if N::COPIES_OPERANDS {
+        for (layer, &offset) in spec.layers().iter().zip(offsets) {
+            let (w, _) = layer_params(params, offset, layer);
+            let dst = &mut weight_ops[offset..][..w.len()];
+            to_operands::<_, N, E>(exec, w, dst, N::weight_operands_into, saturated);
+        }
+    }
+}
+
+/// The operands of a layer's weights: the parameters themselves, or their copies.
+fn layer_weight_ops<'p, N: Arithmetic>(
+    params: &'p [N::Param],
+    weight_ops: &'p [N::Operand],
+    offset: usize,
+    layer: &LayerSpec,
+) -> &'p [N::Operand] {
+    let (w, _) = layer_params(params, offset, layer);
+    N::param_operands(w).unwrap_or_else(|| &weight_ops[offset..][..w.len()])
+}
+
+/// Forward pass of every layer over the gathered input, rows split by the executor.
+///
+/// Where operands are copies (§13.2), each layer's input is converted first, into the
+/// operand region it keeps until the backward pass.
+fn forward<N: Arithmetic, E: Executor, const L: usize>(
+    exec: &E,
+    spec: &MlpSpec<L>,
     params: &[N::Param],
     s: &mut Scratch<'_, N, L>,
     rows: usize,
     saturated: &AtomicU32,
 ) {
+    let mut offset = 0;
     for (l, layer) in spec.layers().iter().enumerate() {
         let d = layer.dense;
-        let (w, b) = layer_params(params, offsets[l], layer);
+        let (_, b) = layer_params(params, offset, layer);
+        let w = layer_weight_ops::<N>(params, s.weight_ops, offset, layer);
+        offset += d.params_len();
         let (before, after) = s.acts.split_at_mut(l);
         let x: &[N::Act] = if l == 0 { &s.input[..rows * d.inputs] } else { &before[l - 1][..rows * d.inputs] };
+        let x_ops: &[N::Operand] = match N::act_operands(x) {
+            Some(values) => values,
+            None => {
+                let dst = &mut s.act_ops[l][..rows * d.inputs];
+                to_operands::<_, N, E>(exec, x, dst, N::act_operands_into, saturated);
+                dst
+            }
+        };
         exec.for_each_row_block(&mut after[0][..rows * d.outputs], d.outputs, 2 * d.weights_len(), &|first, z| {
             let sat = Saturations::new();
             let n = z.len() / d.outputs;
-            d.forward::<N>(&x[first * d.inputs..][..n * d.inputs], w, b, z, &sat);
+            d.forward::<N>(&x_ops[first * d.inputs..][..n * d.inputs], w, b, z, &sat);
             if let Some(activation) = layer.activation {
                 activation.forward::<N>(z);
             }
@@ -362,7 +456,8 @@ fn loss_and_output_gradient<N: Arithmetic, E: Executor, const L: usize>(
 }
 
 /// Backward pass: per layer, chunk partials of the parameter gradients, then the gradient of
-/// the layer's input through the previous activation (§6.1, §6.2, §5.2).
+/// the layer's input through the previous activation (§6.1, §6.2, §5.2). Where operands are
+/// copies (§13.2), each layer's deltas are converted first.
 fn backward<N: Arithmetic, E: Executor, const L: usize>(
     exec: &E,
     spec: &MlpSpec<L>,
@@ -382,28 +477,38 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
         let layer = &layers[l];
         let d = layer.dense;
         let dz: &[N::Param] = &dz_buf[..rows * d.outputs];
+        let dz_ops: &[N::Operand] = match N::param_operands(dz) {
+            Some(values) => values,
+            None => {
+                let dst = &mut s.delta_ops[..rows * d.outputs];
+                to_operands::<_, N, E>(exec, dz, dst, N::delta_operands_into, saturated);
+                dst
+            }
+        };
         let x: &[N::Act] = if l == 0 { &s.input[..rows * d.inputs] } else { &s.acts[l - 1][..rows * d.inputs] };
+        let act_ops: &[N::Operand] = s.act_ops[l];
+        let x_ops: &[N::Operand] = N::act_operands(x).unwrap_or_else(|| &act_ops[..rows * d.inputs]);
         let offset = offsets[l];
         exec.for_each_row_block(partials, stride, 2 * BATCH_CHUNK * d.params_len(), &|first_chunk, block| {
             for (i, chunk) in block.chunks_exact_mut(stride).enumerate() {
                 let r0 = (first_chunk + i) * BATCH_CHUNK;
                 let r1 = rows.min(r0 + BATCH_CHUNK);
                 let (dw, db) = chunk[offset..][..d.params_len()].split_at_mut(d.weights_len());
-                d.backward_params::<N>(&x[r0 * d.inputs..r1 * d.inputs], &dz[r0 * d.outputs..r1 * d.outputs], dw, db);
+                let (x_c, dz_c) = (r0 * d.inputs..r1 * d.inputs, r0 * d.outputs..r1 * d.outputs);
+                d.backward_params::<N>(&x_ops[x_c], &dz_ops[dz_c.clone()], &dz[dz_c], dw, db);
             }
         });
         if l == 0 {
             break;
         }
-        let (w, _) = layer_params(params, offset, layer);
-        d.transpose(w, s.transposed);
-        let wt: &[N::Param] = s.transposed;
+        d.transpose(layer_weight_ops::<N>(params, s.weight_ops, offset, layer), s.transposed);
+        let wt: &[N::Operand] = s.transposed;
         // Hidden layers always have an activation (MlpSpec::new).
         let activation = layers[l - 1].activation.expect("hidden layer without activation");
         exec.for_each_row_block(&mut next_buf[..rows * d.inputs], d.inputs, 2 * d.weights_len(), &|first, dx| {
             let sat = Saturations::new();
             let n = dx.len() / d.inputs;
-            d.backward_input::<N>(&dz[first * d.outputs..][..n * d.outputs], wt, dx, &sat);
+            d.backward_input::<N>(&dz_ops[first * d.outputs..][..n * d.outputs], wt, dx, &sat);
             activation.backward::<N>(&x[first * d.inputs..][..n * d.inputs], dx, &sat);
             sat.add_to(saturated);
         });
@@ -489,6 +594,7 @@ mod tests {
         act: Vec<f32>,
         param: Vec<f32>,
         acc: Vec<f32>,
+        operand: Vec<f32>,
     }
 
     impl Owned {
@@ -500,6 +606,7 @@ mod tests {
                 act: vec![0.0; s.act_scratch],
                 param: vec![0.0; s.param_scratch],
                 acc: vec![0.0; s.acc_scratch],
+                operand: vec![0.0; s.operand_scratch],
             }
         }
 
@@ -511,6 +618,7 @@ mod tests {
                 act_scratch: &mut self.act,
                 param_scratch: &mut self.param,
                 acc_scratch: &mut self.acc,
+                operand_scratch: &mut self.operand,
             }
         }
     }

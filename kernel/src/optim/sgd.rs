@@ -34,12 +34,7 @@ impl Sgd {
         velocity: &mut [N::Param],
         sat: &Saturations,
     ) {
-        let (lr, momentum, decay) = (N::scalar(self.lr), N::scalar(self.momentum), N::scalar(self.weight_decay));
-        for ((w, g), v) in params.iter_mut().zip(grads).zip(velocity.iter_mut()) {
-            let g = N::add(*g, N::scale(*w, decay, sat), sat);
-            *v = N::add(N::scale(*v, momentum, sat), g, sat);
-            *w = N::sub(*w, N::scale(*v, lr, sat), sat);
-        }
+        N::sgd_update(self, params, grads, velocity, sat);
     }
 }
 
