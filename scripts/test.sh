@@ -15,6 +15,19 @@ for component in rustfmt clippy; do
 done
 rustup target list --installed | grep -qx thumbv7em-none-eabihf || rustup target add thumbv7em-none-eabihf
 
+step "OpenCL for the device tests: the ICD loader and PoCL (OpenCL on this CPU)"
+opencl_packages="ocl-icd-libopencl1 ocl-icd-opencl-dev pocl-opencl-icd"
+if ! dpkg -s $opencl_packages >/dev/null 2>&1; then
+    sudo_if_needed=""
+    [ "$(id -u)" -eq 0 ] || sudo_if_needed="sudo"
+    $sudo_if_needed apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -q $opencl_packages
+fi
+# PoCL caches compiled kernels; keep them inside the build folder, not in ~/.cache.
+export POCL_CACHE_DIR="$PWD/target/pocl-cache"
+# Without a device the OpenCL tests would pass by skipping; here a missing device fails them.
+export SAMEBITS_REQUIRE_OPENCL=1
+
 step "formatting"
 cargo fmt --all -- --check
 

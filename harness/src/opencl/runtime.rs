@@ -259,8 +259,12 @@ impl Gpu {
 
     /// Builds `sources` (concatenated in order) with `samebits_gpu_kernels::BUILD_OPTIONS`.
     pub fn build(&self, sources: &[&str]) -> Result<Built> {
+        // One string: OpenCL concatenates several sources anyway, and cl3 0.13's
+        // `create_program_with_source` passes a `&[&str]` as if it were C string pointers (a
+        // crash with more than one).
+        let source = sources.concat();
         let mut program =
-            Program::create_from_sources(&self.context, sources).map_err(call("clCreateProgramWithSource"))?;
+            Program::create_from_source(&self.context, &source).map_err(call("clCreateProgramWithSource"))?;
         if program.build(&[self.device.id()], samebits_gpu_kernels::BUILD_OPTIONS).is_err() {
             let log = program.get_build_log(self.device.id()).unwrap_or_default();
             return Err(OpenClError::Build { device: self.info.label(), log });
