@@ -401,7 +401,7 @@ mod tests {
         let mut ps: Vec<u128> = Vec::new();
         let mut k = 2u128;
         while ps.len() < n {
-            if ps.iter().all(|p| k % p != 0) {
+            if ps.iter().all(|p| !k.is_multiple_of(*p)) {
                 ps.push(k);
             }
             k += 1;

@@ -52,7 +52,7 @@ pub trait Executor {
 ///
 /// Shared by every implementation so that they all reject the same caller bugs.
 pub fn row_count<A, B>(a: &[A], a_row: usize, b: &[B], b_row: usize) -> usize {
-    assert!(a_row > 0 && a.len() % a_row == 0, "executor: output is not whole rows");
+    assert!(a_row > 0 && a.len().is_multiple_of(a_row), "executor: output is not whole rows");
     let rows = a.len() / a_row;
     assert!(b.len() == rows * b_row, "executor: second output has a different row count");
     rows
