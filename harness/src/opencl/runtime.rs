@@ -31,6 +31,8 @@ pub enum OpenClError {
     Build { device: String, log: String },
     /// An OpenCL call failed.
     Call { what: &'static str, code: i32 },
+    /// A model or data set too large for the device kernels' 32-bit indices.
+    TooLarge { what: String },
 }
 
 impl fmt::Display for OpenClError {
@@ -49,6 +51,7 @@ impl fmt::Display for OpenClError {
                 write!(f, "OpenCL program failed to build on {device}; build log: {}", log.trim().replace('\n', " | "))
             }
             Self::Call { what, code } => write!(f, "OpenCL call {what} failed with error {code}"),
+            Self::TooLarge { what } => write!(f, "too large for the OpenCL kernels (32-bit indices): {what}"),
         }
     }
 }
@@ -146,7 +149,7 @@ pub struct Gpu {
     queue: CommandQueue,
 }
 
-/// A device buffer of `T` (plain numbers only: `f32`, `i32`, `u32`, `i64`).
+/// A device buffer of `T` (plain numbers only: `f32`, `i32`, `u32`, `i64`, `i16`).
 pub struct DeviceBuffer<T> {
     buffer: Buffer<T>,
     len: usize,
@@ -214,6 +217,7 @@ impl Element for f32 {}
 impl Element for i32 {}
 impl Element for u32 {}
 impl Element for i64 {}
+impl Element for i16 {}
 
 /// A built program and its kernels, looked up by name.
 pub struct Built {
