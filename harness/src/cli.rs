@@ -1,6 +1,6 @@
 //! The `samebits` command line: argument parsing, human and JSON output, exit codes.
 
-use crate::config::{DataSource, OptimizerKind, PathKind, TrainConfig, MAX_CLASSES};
+use crate::config::{DataSource, DeviceKind, OptimizerKind, PathKind, TrainConfig, MAX_CLASSES};
 use crate::data::{builtin_digits_split, load_csv, split_test_fraction, CsvOptions, Dataset};
 use crate::train::{self, EpochStats, Progress, RunResult};
 use clap::{Args, Parser, Subcommand};
@@ -27,6 +27,8 @@ struct Cli {
 enum Command {
     /// Train an MLP (default: the built-in digits) and print its digest.
     Train(TrainArgs),
+    /// List the OpenCL platforms and devices, and whether each can run the training step.
+    Devices,
 }
 
 #[derive(Args, Debug)]
@@ -79,6 +81,16 @@ struct TrainArgs {
     /// Fraction of the CSV's rows, taken from its end, held out for testing.
     #[arg(long, requires = "data", default_value_t = 0.2, allow_negative_numbers = true)]
     test_fraction: f64,
+    /// Where the training steps run: cpu; opencl (every step on an OpenCL device, the test
+    /// accuracy evaluated on the CPU from the device's parameters after each epoch); or both
+    /// (CPU and OpenCL side by side, the parameter digests compared after every step, stopping
+    /// at the first difference). The digest is the same on every device.
+    #[arg(long, value_enum, default_value_t = DeviceKind::Cpu)]
+    device: DeviceKind,
+    /// The OpenCL device to use, numbered as `samebits devices` lists them (default: the
+    /// first usable one).
+    #[arg(long, value_name = "N")]
+    device_index: Option<usize>,
     /// Print one JSON object instead of the human-readable report.
     #[arg(long)]
     json: bool,
@@ -118,6 +130,8 @@ impl TrainArgs {
             epochs: self.epochs,
             seed: self.seed,
             threads,
+            device: self.device,
+            device_index: self.device_index,
         }
     }
 }
@@ -176,7 +190,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
         Ok(cli) => cli,
         Err(e) => return usage_error(e, out, err),
     };
-    let Command::Train(args) = cli.command;
+    let args = match cli.command {
+        Command::Train(args) => args,
+        Command::Devices => return devices_command(out, err),
+    };
     let config = args.config();
     if let Err(message) = config.validate() {
         let _ = writeln!(err, "samebits: error: {message}");
@@ -228,6 +245,46 @@ fn one_line(message: &str) -> String {
     }
 }
 
+/// `samebits devices`: every OpenCL device with what decides whether it can train (exit 0);
+/// without OpenCL, or without a device, one line on `err` and exit 1.
+fn devices_command(out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let devices = match crate::opencl::list_devices() {
+        Ok(d) if d.is_empty() => Err(crate::opencl::OpenClError::NoDevice),
+        other => other,
+    };
+    let devices = match devices {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(err, "samebits: error: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    for (info, _) in devices {
+        let usable = match info.missing() {
+            None => "yes".to_string(),
+            Some(missing) => format!("no ({missing})"),
+        };
+        let text = format!(
+            "device {}: {} ({})\n  platform {}, vendor {}\n  version {}, driver {}, {} compute units\n  denormals {}, correctly rounded divide/sqrt {}\n  usable: {usable}",
+            info.index,
+            info.name,
+            info.platform,
+            info.platform,
+            info.vendor,
+            info.version,
+            info.driver,
+            info.compute_units,
+            yes(info.denormals),
+            yes(info.correctly_rounded_divide_sqrt),
+        );
+        if writeln!(out, "{text}").is_err() {
+            return EXIT_FAILURE;
+        }
+    }
+    0
+}
+
 fn train_command(config: &TrainConfig, json: bool, out: &mut dyn Write) -> Result<(), String> {
     let (train_set, test_set) = load_data(config)?;
     let describe = describe_run(config, &train_set, &test_set);
@@ -255,9 +312,23 @@ fn train_command(config: &TrainConfig, json: bool, out: &mut dyn Write) -> Resul
         if config.path == PathKind::Fixed {
             writeln!(out, "fixed-point saturations {}", result.saturations).map_err(io)?;
         }
+        writeln!(out, "{}", device_line(config, &result)).map_err(io)?;
         writeln!(out, "digest {}", result.digest).map_err(io)?;
     }
     Ok(())
+}
+
+/// Which device ran the steps, for the human report.
+fn device_line(config: &TrainConfig, r: &RunResult) -> String {
+    let opencl = r.opencl_device.as_deref().unwrap_or("?");
+    match config.device {
+        DeviceKind::Cpu => format!("trained on the CPU ({} threads)", config.threads),
+        DeviceKind::Opencl => format!("trained on OpenCL device {opencl} (test accuracy evaluated on the CPU)"),
+        DeviceKind::Both => format!(
+            "trained on the CPU ({} threads) and OpenCL device {opencl}: parameter digests equal after every step",
+            config.threads
+        ),
+    }
 }
 
 fn io(e: std::io::Error) -> String {
@@ -308,6 +379,8 @@ fn json_report(config: &TrainConfig, r: &RunResult) -> serde_json::Value {
         "params": r.params,
         "threads": config.threads,
         "path": config.path,
+        "device": config.device,
+        "opencl_device": r.opencl_device,
         "saturations": r.saturations,
         "config": config,
         "history": r.epochs,

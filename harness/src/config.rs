@@ -37,6 +37,19 @@ pub enum PathKind {
     Fixed,
 }
 
+/// Where the training steps run. The result is the same bits on every device.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    /// The host CPU (threads: `--threads`).
+    #[default]
+    Cpu,
+    /// An OpenCL device: every training step there; evaluation on the CPU from its parameters.
+    Opencl,
+    /// CPU and OpenCL side by side, parameters compared after every step.
+    Both,
+}
+
 /// A complete training configuration.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TrainConfig {
@@ -55,6 +68,10 @@ pub struct TrainConfig {
     pub epochs: u32,
     pub seed: u64,
     pub threads: usize,
+    /// Where the steps run (never changes a bit of the result).
+    pub device: DeviceKind,
+    /// The OpenCL device (`samebits devices`); `None`: the first usable one.
+    pub device_index: Option<usize>,
 }
 
 impl Default for TrainConfig {
@@ -75,6 +92,8 @@ impl Default for TrainConfig {
             epochs: 20,
             seed: 42,
             threads: 1,
+            device: DeviceKind::Cpu,
+            device_index: None,
         }
     }
 }
@@ -105,6 +124,9 @@ impl TrainConfig {
         }
         if self.epochs == 0 {
             return Err("--epochs must be at least 1".into());
+        }
+        if self.device_index.is_some() && self.device == DeviceKind::Cpu {
+            return Err("--device-index needs --device opencl or --device both".into());
         }
         if self.threads == 0 {
             return Err("--threads must be at least 1".into());

@@ -4,9 +4,10 @@
 //! arithmetic path (§13 for fixed point).
 
 use crate::buffers::OwnedBuffers;
-use crate::config::{PathKind, TrainConfig};
+use crate::config::{DeviceKind, PathKind, TrainConfig};
 use crate::data::Dataset;
 use crate::executor::HostExecutor;
+use crate::opencl::{locate_param, DevicePath, Gpu, OpenClTrainer, StepError};
 use rand_core::SeedableRng;
 use samebits::arith::{Arithmetic, Fixed, Float};
 use samebits::digest::Digest;
@@ -42,6 +43,9 @@ pub struct RunResult {
     pub test_rows: usize,
     /// Values clamped to their fixed-point range during the run (0 on the float path).
     pub saturations: u64,
+    /// The OpenCL device that ran the steps (`--device opencl` or `both`), as
+    /// `index 'name' (platform)`; `None` on the CPU alone.
+    pub opencl_device: Option<String>,
 }
 
 impl RunResult {
@@ -136,7 +140,7 @@ pub fn run(
     }
 }
 
-fn run_on<N: Arithmetic>(
+fn run_on<N: DevicePath>(
     config: &TrainConfig,
     train: &Dataset,
     test: &Dataset,
@@ -168,9 +172,24 @@ fn run_on<N: Arithmetic>(
     let max_batch = config.batch.min(train.rows());
     let mut buffers =
         OwnedBuffers::<N>::new(&Trainer::<N>::sizes(&spec, &optimizer, max_batch)).map_err(RunError::Other)?;
-    let mut trainer = Trainer::<N>::new(spec, optimizer, max_batch, buffers.buffers()).map_err(RunError::Setup)?;
+    let mut trainer =
+        Trainer::<N>::new(spec.clone(), optimizer, max_batch, buffers.buffers()).map_err(RunError::Setup)?;
 
     trainer.init_params(config.init, &mut Xoshiro128PlusPlus::seed_from_u64(config.seed));
+    // The device trainer starts from the CPU's initial parameters (NUMERICS.md §8.5).
+    let gpu = match config.device {
+        DeviceKind::Cpu => None,
+        DeviceKind::Opencl | DeviceKind::Both => Some(Gpu::open(config.device_index).map_err(opencl_error)?),
+    };
+    let mut device = match &gpu {
+        None => None,
+        Some(gpu) => {
+            let mut d = OpenClTrainer::<N>::new(gpu, spec, optimizer, max_batch).map_err(opencl_error)?;
+            d.set_params(trainer.params()).map_err(opencl_error)?;
+            d.load_data(&train_x, &train.labels).map_err(opencl_error)?;
+            Some(d)
+        }
+    };
     let mut order_rng = Xoshiro128PlusPlus::seed_from_u64(config.seed ^ SHUFFLE_STREAM);
     let mut order: Vec<u32> = Vec::with_capacity(train.rows());
     let mut epochs = Vec::with_capacity(config.epochs as usize);
@@ -180,27 +199,120 @@ fn run_on<N: Arithmetic>(
         order.extend(0..train.rows() as u32);
         shuffle(&mut order_rng, &mut order);
         let mut on_step = |steps| progress.step(steps);
-        let train_loss = train_epoch(&mut trainer, &exec, &train_x, &train.labels, &order, config.batch, &mut on_step)
-            .map_err(RunError::NonFinite)?;
-        test_correct = trainer.count_correct(&exec, &test_x, &test.labels);
-        let stats = EpochStats {
-            epoch,
-            train_loss,
-            test_accuracy: test_correct as f64 / test.rows() as f64,
-            saturations: trainer.saturations(),
+        let train_loss = match (&mut device, config.device) {
+            (Some(device), DeviceKind::Both) => {
+                both_epoch(&mut trainer, device, &exec, &train_x, &train.labels, &order, config.batch, &mut on_step)?
+            }
+            (Some(device), _) => {
+                let loss = device.train_epoch(&order, config.batch, &mut on_step).map_err(step_error)?;
+                // Evaluation runs on the CPU, from the device's parameters.
+                trainer.params_mut().copy_from_slice(&device.params().map_err(opencl_error)?);
+                loss
+            }
+            (None, _) => train_epoch(&mut trainer, &exec, &train_x, &train.labels, &order, config.batch, &mut on_step)
+                .map_err(RunError::NonFinite)?,
         };
+        test_correct = trainer.count_correct(&exec, &test_x, &test.labels);
+        let saturations = device.as_ref().map_or(trainer.saturations(), |d| d.saturations());
+        let stats =
+            EpochStats { epoch, train_loss, test_accuracy: test_correct as f64 / test.rows() as f64, saturations };
         progress.epoch(&stats);
         epochs.push(stats);
     }
+    let (steps, saturations) = match &device {
+        Some(d) => (d.steps(), d.saturations()),
+        None => (trainer.steps(), trainer.saturations()),
+    };
     Ok(RunResult {
         digest: trainer.digest(),
         epochs,
-        steps: trainer.steps(),
+        steps,
         params: trainer.params().len(),
         test_correct,
         test_rows: test.rows(),
-        saturations: trainer.saturations(),
+        saturations,
+        opencl_device: gpu.map(|g| g.info().to_string()),
     })
+}
+
+fn opencl_error(e: crate::opencl::OpenClError) -> RunError {
+    RunError::Other(e.to_string())
+}
+
+fn step_error(e: StepError) -> RunError {
+    match e {
+        StepError::NonFinite(e) => RunError::NonFinite(e),
+        StepError::OpenCl(e) => opencl_error(e),
+    }
+}
+
+/// One epoch on the CPU and the OpenCL device side by side (`--device both`): after every
+/// step the two parameter digests must be equal (and the losses and any error too); the first
+/// difference stops the run with an error naming the step and the first differing element.
+#[allow(clippy::too_many_arguments)]
+fn both_epoch<N: DevicePath, E: Executor>(
+    cpu: &mut Trainer<'_, N>,
+    device: &mut OpenClTrainer<'_, N>,
+    exec: &E,
+    features: &[N::Act],
+    labels: &[u32],
+    order: &[u32],
+    batch: usize,
+    on_step: &mut dyn FnMut(u64),
+) -> Result<f64, RunError> {
+    let mut loss_sum = 0.0f64;
+    let mut batches = 0u32;
+    for indices in order.chunks(batch) {
+        let step = cpu.steps() + 1;
+        let want = cpu.train_step(exec, &Batch { features, labels, indices });
+        let got = device.train_step(indices);
+        let loss = match (want, got) {
+            (Ok(a), Ok(b)) if N::act_to_f64(a).to_bits() == N::act_to_f64(b).to_bits() => a,
+            (Ok(a), Ok(b)) => {
+                return Err(RunError::Other(format!(
+                    "CPU and OpenCL differ at step {step}: batch loss (CPU {}, OpenCL {})",
+                    N::act_to_f64(a),
+                    N::act_to_f64(b)
+                )))
+            }
+            (Err(a), Err(StepError::NonFinite(b))) if a == b => return Err(RunError::NonFinite(a)),
+            (_, Err(StepError::OpenCl(e))) => return Err(opencl_error(e)),
+            (a, b) => {
+                let say = |r: Result<String, String>| r.unwrap_or_else(|e| e);
+                return Err(RunError::Other(format!(
+                    "CPU and OpenCL differ at step {step}: CPU {}, OpenCL {}",
+                    say(a.map(|_| "finished the step".into()).map_err(|e| e.to_string())),
+                    say(b.map(|_| "finished the step".into()).map_err(|e| e.to_string()))
+                )));
+            }
+        };
+        let params = device.params().map_err(opencl_error)?;
+        let device_digest = samebits::digest::digest_words(params.iter().map(|p| N::param_bits(*p)));
+        if device_digest != cpu.digest() {
+            let cpu_bits: Vec<u32> = cpu.params().iter().map(|p| N::param_bits(*p)).collect();
+            let device_bits: Vec<u32> = params.iter().map(|p| N::param_bits(*p)).collect();
+            return Err(RunError::Other(first_difference(cpu.spec(), step, &cpu_bits, &device_bits)));
+        }
+        loss_sum += N::act_to_f64(loss);
+        batches += 1;
+        on_step(cpu.steps());
+    }
+    Ok(loss_sum / batches as f64)
+}
+
+/// The one-line report of the first parameter whose bits differ between the CPU (`cpu`) and
+/// the OpenCL device (`device`) after step `step`.
+pub fn first_difference(spec: &MlpSpec, step: u64, cpu: &[u32], device: &[u32]) -> String {
+    let Some(i) = (0..cpu.len().min(device.len())).find(|&i| cpu[i] != device[i]) else {
+        return format!("CPU and OpenCL parameter digests differ after step {step}");
+    };
+    let (layer, bias, index) = locate_param(spec, i).expect("index below the parameter count");
+    format!(
+        "CPU and OpenCL parameters differ after step {step}: layer {layer} {} element {index} (CPU bits {:#010x}, OpenCL bits {:#010x})",
+        if bias { "biases" } else { "weights" },
+        cpu[i],
+        device[i]
+    )
 }
 
 #[cfg(test)]
@@ -218,6 +330,22 @@ mod tests {
             let pixel = (*x * 16.0) as i32;
             assert_eq!(q.to_bits(), pixel * 4096, "{x}");
         }
+    }
+
+    #[test]
+    fn the_first_difference_is_named_by_layer_tensor_and_element() {
+        let spec: MlpSpec = MlpSpec::new(3, &[2], 2, samebits::layers::Activation::Relu).unwrap();
+        // Layer 1: 6 weights, 2 biases; layer 2: 4 weights, 2 biases.
+        let cpu = vec![0u32; spec.params_len()];
+        let mut device = cpu.clone();
+        device[10] = 1;
+        device[13] = 1;
+        let message = first_difference(&spec, 7, &cpu, &device);
+        assert!(message.contains("after step 7: layer 2 weights element 2"), "{message}");
+        device[7] = 2;
+        let message = first_difference(&spec, 7, &cpu, &device);
+        assert!(message.contains("layer 1 biases element 1"), "{message}");
+        assert!(!message.contains('\n'));
     }
 
     #[test]

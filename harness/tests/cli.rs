@@ -83,9 +83,15 @@ impl std::fmt::Display for Out {
 
 /// Runs `program args`, with `RUST_BACKTRACE=1` and no stdin, and collects its output.
 fn run_program(program: &str, args: &[&str], shown_args: &[&str]) -> Out {
+    run_program_env(program, args, shown_args, &[])
+}
+
+/// As [`run_program`], with the environment variables `envs` set too.
+fn run_program_env(program: &str, args: &[&str], shown_args: &[&str], envs: &[(&str, &str)]) -> Out {
     let mut child = Command::new(program)
         .args(args)
         .env("RUST_BACKTRACE", "1")
+        .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -689,4 +695,93 @@ fn header_without_data() {
 fn data_without_a_value() {
     let out = samebits(&["train", "--data"]);
     out.error(EXIT_USAGE, &["--data"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// OpenCL: `samebits devices`, `train --device opencl|both`
+// ---------------------------------------------------------------------------------------
+
+/// Whether this machine has a usable OpenCL device (always assumed when
+/// `SAMEBITS_REQUIRE_OPENCL` is set, so that a missing one fails the tests that need it).
+fn has_opencl() -> bool {
+    std::env::var_os("SAMEBITS_REQUIRE_OPENCL").is_some() || samebits_harness::opencl::Gpu::open(None).is_ok()
+}
+
+/// The ICD loader pointed at an empty vendor directory: OpenCL without any platform.
+fn without_opencl(args: &[&str]) -> Out {
+    let dir = TempDir::new("no-icd");
+    run_program_env(BIN, args, args, &[("OCL_ICD_VENDORS", s(&dir.0))])
+}
+
+#[test]
+fn opencl_without_a_device_is_one_line_and_cpu_still_works() {
+    let dir = TempDir::new("no-opencl");
+    let csv = dir.file("ok.csv", valid_csv().as_bytes());
+    for extra in [&["--device", "opencl"][..], &["--device", "both"], &["--device", "opencl", "--json"]] {
+        let args = tiny_train_args(s(&csv), extra);
+        let out = without_opencl(&args);
+        out.error(EXIT_FAILURE, &["OpenCL"]);
+    }
+    let out = without_opencl(&["devices"]);
+    out.error(EXIT_FAILURE, &["OpenCL"]);
+    assert!(out.stdout.is_empty(), "{out}");
+    let args = tiny_train_args(s(&csv), &[]);
+    without_opencl(&args).success();
+}
+
+#[test]
+fn device_index_needs_an_opencl_device_kind() {
+    flag_error(&["--device-index", "0"], EXIT_USAGE, &["--device-index", "--device opencl"]);
+    flag_error(&["--device", "gpu"], EXIT_USAGE, &["--device", "gpu"]);
+}
+
+#[test]
+fn devices_lists_what_decides_usability() {
+    if !has_opencl() {
+        return;
+    }
+    let out = samebits(&["devices"]);
+    out.success();
+    for word in ["device 0:", "version", "driver", "compute units", "denormals", "correctly rounded", "usable"] {
+        assert!(out.stdout.contains(word), "no {word:?}:\n{out}");
+    }
+}
+
+#[test]
+fn opencl_and_both_give_the_cpu_digest() {
+    if !has_opencl() {
+        return;
+    }
+    let dir = TempDir::new("opencl-digest");
+    let csv = dir.file("ok.csv", valid_csv().as_bytes());
+    for path in ["float", "fixed"] {
+        let mut extra = SMALL_RUN.to_vec();
+        extra.extend(["--path", path, "--optimizer", "adam", "--lr", "0.01"]);
+        let cpu = train_json(&csv, &extra);
+        assert_eq!(cpu["device"], "cpu");
+        for device in ["opencl", "both"] {
+            let mut args = extra.clone();
+            args.extend(["--device", device, "--device-index", "0"]);
+            let report = train_json(&csv, &args);
+            assert_eq!(digest_of(&report), digest_of(&cpu), "{path} on {device}");
+            assert_eq!(report["test_accuracy"], cpu["test_accuracy"], "{path} on {device}");
+            assert_eq!(report["device"], device);
+            assert!(report["opencl_device"].as_str().is_some_and(|d| d.starts_with("0 ")), "{report}");
+        }
+    }
+    // The human report says where the steps ran.
+    let out = samebits(&tiny_train_args(s(&csv), &["--device", "opencl"]));
+    out.success();
+    assert!(out.stdout.contains("trained on OpenCL device 0"), "{out}");
+}
+
+#[test]
+fn a_missing_device_index_is_named() {
+    if !has_opencl() {
+        return;
+    }
+    let dir = TempDir::new("opencl-index");
+    let csv = dir.file("ok.csv", valid_csv().as_bytes());
+    let args = tiny_train_args(s(&csv), &["--device", "opencl", "--device-index", "99"]);
+    samebits(&args).error(EXIT_FAILURE, &["no OpenCL device 99", "samebits devices"]);
 }

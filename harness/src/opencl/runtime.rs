@@ -101,6 +101,13 @@ impl DeviceInfo {
     }
 }
 
+impl fmt::Display for DeviceInfo {
+    /// `index 'name' (platform)`, as errors and reports name a device.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
 /// All devices of all platforms, in platform order.
 pub fn list_devices() -> Result<Vec<(DeviceInfo, Device)>> {
     // The ICD loader's first platform query is not safe to race (ocl-icd answered "no
