@@ -7,7 +7,10 @@
 
 use rand_core::{RngCore, SeedableRng};
 use samebits::digest::digest_params;
+use samebits::layers::Activation;
+use samebits::model::Init;
 use samebits::rng::{unit_f32, Xoshiro128PlusPlus};
+use samebits_harness::config::{OptimizerKind, PathKind, TrainConfig};
 
 pub mod golden;
 pub mod opencl;
@@ -59,4 +62,41 @@ pub fn train_json(args: &[&str]) -> serde_json::Value {
     let (code, out, err) = samebits(&argv);
     assert_eq!(code, 0, "samebits {argv:?} failed: {err}");
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+/// The short runs of `golden::SHORT_RUNS`: every activation, both optimizers, both initialisations, weight
+/// decay, and batches of 1 chunk, several chunks with a carried odd partial (100 rows = 7
+/// chunks) and a short last batch (1500 = 15·96 + 60).
+pub fn short_runs() -> Vec<(&'static str, TrainConfig)> {
+    let base = TrainConfig { epochs: 2, hidden: vec![32, 16], ..TrainConfig::default() };
+    vec![
+        ("relu-sgd-b100", TrainConfig { batch: 100, ..base.clone() }),
+        (
+            "tanh-adam-b96",
+            TrainConfig {
+                activation: Activation::Tanh,
+                optimizer: OptimizerKind::Adam,
+                lr: 0.001,
+                batch: 96,
+                ..base.clone()
+            },
+        ),
+        (
+            "sigmoid-sgd-wd-he-b16",
+            TrainConfig {
+                activation: Activation::Sigmoid,
+                init: Init::HeUniform,
+                weight_decay: 1.0e-3,
+                batch: 16,
+                hidden: vec![24],
+                epochs: 1,
+                ..base
+            },
+        ),
+    ]
+}
+
+/// The same short runs on the fixed-point path.
+pub fn short_fixed_runs() -> Vec<(&'static str, TrainConfig)> {
+    short_runs().into_iter().map(|(name, c)| (name, TrainConfig { path: PathKind::Fixed, ..c })).collect()
 }

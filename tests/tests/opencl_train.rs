@@ -16,10 +16,12 @@ use samebits::model::{Batch, Init, MlpSpec, NonFinite, Tensor, Trainer};
 use samebits::optim::{Adam, Optimizer, Sgd};
 use samebits::rng::Xoshiro128PlusPlus;
 use samebits_harness::buffers::OwnedBuffers;
+use samebits_harness::config::{DeviceKind, PathKind, TrainConfig};
 use samebits_harness::data::builtin_digits_split;
 use samebits_harness::opencl::{DevicePath, Gpu, OpenClTrainer, StepError};
+use samebits_harness::train::{self, Quiet};
 use samebits_tests::opencl::gpu;
-use samebits_tests::uniform;
+use samebits_tests::{check_golden, golden, short_fixed_runs, short_runs, train_json, uniform};
 
 /// One model, optimizer and sequence of batch sizes.
 struct Case {
@@ -235,4 +237,44 @@ fn non_finite_values_stop_the_step_as_on_the_cpu() {
     let case = Case { optimizer: Optimizer::Sgd(Sgd { lr: 0.5, momentum: 0.0, weight_decay: 2.0 }), ..case };
     let err = compare::<Float>(&gpu, &case, &x, &labels, |p| p[3] = f32::MAX).unwrap_err();
     assert_eq!((err.step, err.layer, err.tensor, err.index), (1, Some(1), Tensor::Weights, 3));
+}
+
+/// The short golden runs of tests/tests/training.rs with every step on the device (and with
+/// the CPU alongside, digests compared after every step): the CPU goldens.
+#[test]
+fn short_runs_on_opencl_match_the_cpu_goldens() {
+    if gpu().is_none() {
+        return;
+    }
+    let (train_set, test_set) = builtin_digits_split();
+    let runs = short_runs()
+        .into_iter()
+        .zip(golden::SHORT_RUNS)
+        .chain(short_fixed_runs().into_iter().zip(golden::SHORT_FIXED_RUNS));
+    for ((name, config), (golden_name, want)) in runs {
+        assert_eq!(name, golden_name);
+        for device in [DeviceKind::Opencl, DeviceKind::Both] {
+            let config = TrainConfig { device, ..config.clone() };
+            let result = train::run(&config, &train_set, &test_set, &mut Quiet).unwrap();
+            let path = if config.path == PathKind::Fixed { "fixed" } else { "float" };
+            check_golden(&format!("{path} {name} on {device:?}"), &result.digest.to_string(), want);
+            assert!(result.opencl_device.is_some());
+        }
+    }
+}
+
+/// `samebits train --device opencl` and `--path fixed --device opencl`: the default runs'
+/// goldens, and the CPU's accuracy (evaluated on the CPU from the device's parameters).
+#[test]
+fn default_runs_on_opencl_match_the_cpu_goldens() {
+    if gpu().is_none() {
+        return;
+    }
+    for (path, want) in [("float", golden::DEFAULT_RUN), ("fixed", golden::DEFAULT_FIXED_RUN)] {
+        let report = train_json(&["--path", path, "--device", "opencl"]);
+        check_golden(&format!("default {path} run on OpenCL"), report["digest"].as_str().unwrap(), want);
+        assert_eq!(report["test_correct"], 276, "92.93 % as on the CPU");
+        assert_eq!(report["saturations"], 0);
+        assert_eq!(report["device"], "opencl");
+    }
 }

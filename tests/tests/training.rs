@@ -1,48 +1,9 @@
 //! Whole training runs: one digest each, for every thread count.
 
-use samebits::layers::Activation;
-use samebits::model::Init;
-use samebits_harness::config::{OptimizerKind, PathKind, TrainConfig};
+use samebits_harness::config::{PathKind, TrainConfig};
 use samebits_harness::data::builtin_digits_split;
 use samebits_harness::train::{self, Quiet};
-use samebits_tests::{check_golden, golden, train_json};
-
-/// Short runs covering every activation, both optimizers, both initialisations, weight
-/// decay, and batches of 1 chunk, several chunks with a carried odd partial (100 rows = 7
-/// chunks) and a short last batch (1500 = 15·96 + 60).
-fn short_runs() -> Vec<(&'static str, TrainConfig)> {
-    let base = TrainConfig { epochs: 2, hidden: vec![32, 16], ..TrainConfig::default() };
-    vec![
-        ("relu-sgd-b100", TrainConfig { batch: 100, ..base.clone() }),
-        (
-            "tanh-adam-b96",
-            TrainConfig {
-                activation: Activation::Tanh,
-                optimizer: OptimizerKind::Adam,
-                lr: 0.001,
-                batch: 96,
-                ..base.clone()
-            },
-        ),
-        (
-            "sigmoid-sgd-wd-he-b16",
-            TrainConfig {
-                activation: Activation::Sigmoid,
-                init: Init::HeUniform,
-                weight_decay: 1.0e-3,
-                batch: 16,
-                hidden: vec![24],
-                epochs: 1,
-                ..base
-            },
-        ),
-    ]
-}
-
-/// The same short runs on the fixed-point path.
-fn short_fixed_runs() -> Vec<(&'static str, TrainConfig)> {
-    short_runs().into_iter().map(|(name, c)| (name, TrainConfig { path: PathKind::Fixed, ..c })).collect()
-}
+use samebits_tests::{check_golden, golden, short_fixed_runs, short_runs, train_json};
 
 #[test]
 fn short_runs_match_their_goldens_for_any_thread_count() {
