@@ -30,14 +30,11 @@ pub const fn round_shift_i128(x: i128, shift: u32) -> i128 {
     if shift == 0 {
         return x;
     }
+    // As `round_shift`, branch-free: unsigned, so that neither the mask nor `rest + 1` overflows.
     let floor = x >> shift;
-    let rest = x - (floor << shift);
-    let half = 1i128 << (shift - 1);
-    if rest > half || (rest == half && floor & 1 == 1) {
-        floor + 1
-    } else {
-        floor
-    }
+    let rest = x as u128 & ((1u128 << shift) - 1);
+    let half = 1u128 << (shift - 1);
+    floor + ((rest + (floor & 1) as u128) > half) as i128
 }
 
 /// Saturation events of one task, added to a shared counter once at the end.
@@ -56,15 +53,27 @@ impl Saturations {
     /// Clamps `x` to i32, counting a clamp.
     #[inline]
     pub fn clamp(&self, x: i64) -> i32 {
-        self.clamp_to(x, i32::MIN as i64, i32::MAX as i64) as i32
+        // Written with 32-bit halves (does `x` equal its low half sign-extended?) rather than
+        // 64-bit comparisons, which SSE2 lacks, so that loops of it vectorise.
+        let low = x as i32;
+        let fits = low as i64 == x;
+        self.0.set(self.0.get().wrapping_add(!fits as u32));
+        if fits {
+            low
+        } else if x < 0 {
+            i32::MIN
+        } else {
+            i32::MAX
+        }
     }
 
     /// Clamps `x` to `[min, max]`, counting a clamp.
     #[inline]
     pub fn clamp_to(&self, x: i64, min: i64, max: i64) -> i64 {
         let clamped = x.clamp(min, max);
-        // Branch-free count, so that loops of conversions vectorise.
-        self.0.set(self.0.get().saturating_add((clamped != x) as u32));
+        // Branch-free count, so that loops of conversions vectorise. (A task counts at most one
+        // event per value it narrows, far below 2³².)
+        self.0.set(self.0.get().wrapping_add((clamped != x) as u32));
         clamped
     }
 
@@ -95,6 +104,7 @@ impl Saturations {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     #[test]
@@ -116,6 +126,45 @@ mod tests {
                 let want = (x as f64 / (1u64 << shift) as f64).round_ties_even() as i64;
                 assert_eq!(round_shift(x, shift), want, "{x} >> {shift}");
                 assert_eq!(round_shift_i128(x as i128, shift), want as i128);
+            }
+        }
+    }
+
+    /// The branch-free roundings against the definition, written with comparisons: the
+    /// remainder above half, or exactly half with an odd floor, rounds up.
+    #[test]
+    fn branch_free_rounding_equals_the_definition() {
+        let reference = |x: i128, shift: u32| {
+            let floor = x >> shift;
+            let rest = x.wrapping_sub(floor << shift);
+            let half = 1i128 << (shift - 1);
+            if rest > half || (rest == half && floor & 1 == 1) {
+                floor + 1
+            } else {
+                floor
+            }
+        };
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for shift in 1..127u32 {
+            let half = 1i128 << (shift - 1);
+            let mut values = std::vec![i128::MIN, i128::MAX, 0, -1, 1, half, -half, 3 * half, -3 * half];
+            for _ in 0..2000 {
+                let x = ((next() as i128) << 64 | next() as i128) >> (next() % 127);
+                let y = x >> 2; // room for ± half
+                values.extend([x, (y >> shift << shift) + half, (y >> shift << shift) - half]);
+            }
+            for x in values {
+                assert_eq!(round_shift_i128(x, shift), reference(x, shift), "{x} >> {shift}");
+                if shift < 64 {
+                    let x = x as i64;
+                    assert_eq!(round_shift(x, shift) as i128, reference(x as i128, shift), "{x} >> {shift}");
+                }
             }
         }
     }

@@ -7,9 +7,9 @@
 //! an i64 sum. The portable loop of [`super::matmul_with`] gives the same results (tests below).
 //!
 //! SSE2 is part of every x86-64 target, so these instructions are always available. Rust still
-//! counts a call into `#[target_feature]` code from ordinary code as `unsafe`, and so is an
-//! unaligned vector load from a slice: these two, each with its reason, are the only `unsafe`
-//! in the kernel.
+//! counts a call into `#[target_feature]` code from ordinary code as `unsafe`, and so are vector
+//! loads from a slice: these, each with its reason next to it, are the only `unsafe` in the
+//! kernel.
 
 use super::MatmulShape;
 use crate::fixed::PRODUCT_BLOCK;
@@ -26,16 +26,17 @@ const NR: usize = 8;
 /// 32-bit sum registers per row.
 const NV: usize = NR / 4;
 
-/// Eight consecutive operands as one register.
+/// `b[at..at + 8]` as one register, without a bounds check: the caller has checked that
+/// `at + 8 <= b.len()` for every `at` it passes (see [`block`]).
 #[target_feature(enable = "sse2")]
 #[inline]
-fn load8(s: &[i16]) -> __m128i {
-    let s: &[i16; 8] = s[..8].try_into().unwrap();
-    // SAFETY: `s` is 16 readable bytes; `_mm_loadu_si128` has no alignment requirement.
-    // (Built from eight scalars instead, the compiler emits one insert per element.)
+fn load8_at(b: &[i16], at: usize) -> __m128i {
+    debug_assert!(at + 8 <= b.len());
+    // SAFETY: `at + 8 <= b.len()` (the caller's check), so the 16 bytes read are inside `b`;
+    // `_mm_loadu_si128` has no alignment requirement.
     #[allow(unsafe_code)]
     unsafe {
-        _mm_loadu_si128(s.as_ptr().cast())
+        _mm_loadu_si128(b.as_ptr().add(at).cast())
     }
 }
 
@@ -53,7 +54,6 @@ fn lanes(v: __m128i) -> [i32; 4] {
 
 /// `c[i][j] ← finish(j, Σ_p a[i][p]·b[p][j])`, exact, for 16-bit operands whose products are
 /// below 2²⁶ (§13.2). Layouts as in [`super::matmul_with`]. Shapes that are not whole blocks
-/// are padded with zeros (which add nothing) rather than left to a scalar loop. Shapes that are not whole blocks
 /// are padded with zeros (which add nothing) rather than left to a scalar loop.
 ///
 /// # Panics
@@ -71,8 +71,8 @@ pub fn matmul_i16<Out>(shape: MatmulShape, a: &[i16], b: &[i16], c: &mut [Out], 
     }
 }
 
-/// Pairs of `a` kept per row block (4 KiB on the stack): k up to 1024; longer sums take the
-/// portable loop.
+/// Pairs of `a` kept per row block (8 KiB on the stack, with 16 KiB of padded last columns of
+/// b): k up to 1024; longer sums take the portable loop.
 const MAX_PAIRS: usize = 512;
 
 #[target_feature(enable = "sse2")]
@@ -83,94 +83,115 @@ fn matmul_i16_sse2<Out>(shape: MatmulShape, a: &[i16], b: &[i16], c: &mut [Out],
     if m > 0 && k > 0 {
         assert!(a.len() > (m - 1) * ars + (k - 1) * acs, "matmul: a too short");
     }
+    let full_cols = n - n % NR;
+    if full_cols == n {
+        return row_blocks(shape, a, b, &[], c, finish);
+    }
+    // The last columns (fewer than NR) copied once into rows of NR padded with zeros, so that
+    // every block loads whole registers. Only here is this buffer made (and zeroed).
+    let mut tail = [0i16; NR * 2 * MAX_PAIRS];
+    for (p, row) in tail.chunks_exact_mut(NR).take(k).enumerate() {
+        row[..n - full_cols].copy_from_slice(&b[p * n + full_cols..][..n - full_cols]);
+    }
+    row_blocks(shape, a, b, &tail[..k * NR], c, finish)
+}
+
+/// Every row block of the product; `tail` holds the last `n % NR` columns of b padded to NR.
+#[target_feature(enable = "sse2")]
+#[inline]
+fn row_blocks<Out>(
+    shape: MatmulShape,
+    a: &[i16],
+    b: &[i16],
+    tail: &[i16],
+    c: &mut [Out],
+    finish: impl Fn(usize, i64) -> Out,
+) {
+    let MatmulShape { m, n, k, a_row_stride: ars, a_col_stride: acs } = shape;
     // `a[i][p]`, and 0 past the end so that an odd k pairs its last step with nothing.
     let a_at = |i: usize, p: usize| if p < k { a[i * ars + p * acs] } else { 0 };
     let pairs = k.div_ceil(2);
-    let mut kept = [[0u32; MAX_PAIRS]; MR];
+    let full_cols = n - n % NR;
+    let mut kept = [[0u32; MR]; MAX_PAIRS];
     for i0 in (0..m).step_by(MR) {
         let rows = MR.min(m - i0);
         // `(a[i][2q], a[i][2q+1])` as the 32 bits `pmaddwd` multiplies by a pair of b, gathered
-        // once per row block and used by every column block; 0 for rows past m.
-        for (r, row) in kept.iter_mut().enumerate() {
-            for (q, bits) in row[..pairs].iter_mut().enumerate() {
+        // once per row block (the MR rows of one q side by side) and used by every column
+        // block; 0 for rows past m.
+        for (q, bits) in kept[..pairs].iter_mut().enumerate() {
+            for (r, bits) in bits.iter_mut().enumerate() {
                 let i = i0 + r;
                 *bits =
                     if r < rows { a_at(i, 2 * q) as u16 as u32 | (a_at(i, 2 * q + 1) as u16 as u32) << 16 } else { 0 };
             }
         }
-        row_block(k, n, b, i0, rows, c, &finish, kept.each_ref().map(|row| &row[..pairs]));
+        let a_pairs = &kept[..pairs];
+        let mut sums = [[0i64; NR]; MR];
+        for j0 in (0..full_cols).step_by(NR) {
+            block(k, &b[j0..], n, a_pairs, &mut sums);
+            store(&sums, c, n, i0, rows, j0, NR, &finish);
+        }
+        if full_cols < n {
+            block(k, tail, NR, a_pairs, &mut sums);
+            store(&sums, c, n, i0, rows, full_cols, n - full_cols, &finish);
+        }
     }
 }
 
-/// Up to eight operands of `s` as one register, zeros after them.
-#[target_feature(enable = "sse2")]
-#[inline]
-fn load_upto8(s: &[i16], count: usize) -> __m128i {
-    if count >= 8 {
-        load8(s)
-    } else {
-        let mut padded = [0i16; 8];
-        padded[..count].copy_from_slice(&s[..count]);
-        load8(&padded)
-    }
-}
-
-/// The pairs `(b[p][j..j+8], b[p+1][j..j+8])` interleaved: columns j..j+4, then j+4..j+8;
-/// `count` columns (zeros after them), and zeros for row `p + 1` when `last` (odd k).
-#[target_feature(enable = "sse2")]
-#[inline]
-fn b_pairs(b: &[i16], n: usize, p: usize, j: usize, count: usize, last: bool) -> [__m128i; 2] {
-    let b0 = load_upto8(&b[p * n + j..], count);
-    let b1 = if last { _mm_setzero_si128() } else { load_upto8(&b[(p + 1) * n + j..], count) };
-    [_mm_unpacklo_epi16(b0, b1), _mm_unpackhi_epi16(b0, b1)]
-}
-
-/// Rows `i0..i0 + rows` (at most MR) of the product, all columns; `a_pairs[r][q]` holds the
-/// pair bits of row `i0 + r` for k-steps `2q, 2q + 1`. The last column block may be narrower
-/// than NR: its missing columns are zeros in b and are not stored.
-#[target_feature(enable = "sse2")]
-#[inline]
+/// `c[i0 + r][j0 + jj] ← finish(j0 + jj, sums[r][jj])` for the block's valid rows and columns.
 #[allow(clippy::too_many_arguments)]
-fn row_block<Out>(
-    k: usize,
+#[inline(always)]
+fn store<Out>(
+    sums: &[[i64; NR]; MR],
+    c: &mut [Out],
     n: usize,
-    b: &[i16],
     i0: usize,
     rows: usize,
-    c: &mut [Out],
+    j0: usize,
+    width: usize,
     finish: &impl Fn(usize, i64) -> Out,
-    a_pairs: [&[u32]; MR],
 ) {
+    for (r, sum_row) in sums[..rows].iter().enumerate() {
+        for (jj, (out, sum)) in c[(i0 + r) * n + j0..][..width].iter_mut().zip(sum_row).enumerate() {
+            *out = finish(j0 + jj, *sum);
+        }
+    }
+}
+
+/// One MR×NR block of sums into `acc`: `b[p * stride + jj]` for jj < NR is row p of the
+/// block's columns; `a_pairs[q][r]` holds the pair bits of row r for k-steps `2q, 2q + 1`.
+#[target_feature(enable = "sse2")]
+#[inline]
+fn block(k: usize, b: &[i16], stride: usize, a_pairs: &[[u32; MR]], acc: &mut [[i64; NR]; MR]) {
+    assert!(k == 0 || b.len() >= (k - 1) * stride + NR, "matmul: b too short");
+    assert!(a_pairs.len() == k.div_ceil(2), "matmul: pairs of a");
     let zero = _mm_setzero_si128();
-    for j0 in (0..n).step_by(NR) {
-        let width = NR.min(n - j0);
-        let mut acc = [[0i64; NR]; MR];
-        for run0 in (0..k).step_by(PRODUCT_BLOCK) {
-            let run_end = k.min(run0 + PRODUCT_BLOCK);
-            let (q0, q1) = (run0 / 2, run_end.div_ceil(2));
-            let mut inner = [[zero; NV]; MR];
-            let a_run = a_pairs.map(|row| &row[q0..q1]);
-            for (t, q) in (q0..q1).enumerate() {
-                let p = 2 * q;
-                let b_row = b_pairs(b, n, p, j0, width, p + 1 == k);
-                for (inner_row, a_row) in inner.iter_mut().zip(&a_run) {
-                    let a_pair = _mm_set1_epi32(a_row[t] as i32);
-                    for (sum, b_pair) in inner_row.iter_mut().zip(&b_row) {
-                        *sum = _mm_add_epi32(*sum, _mm_madd_epi16(a_pair, *b_pair));
-                    }
-                }
-            }
-            for (acc_row, inner_row) in acc.iter_mut().zip(&inner) {
-                for (acc4, sum) in acc_row.chunks_exact_mut(4).zip(inner_row) {
-                    for (acc_ij, run_ij) in acc4.iter_mut().zip(lanes(*sum)) {
-                        *acc_ij = acc_ij.wrapping_add(run_ij as i64);
-                    }
+    *acc = [[0; NR]; MR];
+    for run0 in (0..k).step_by(PRODUCT_BLOCK) {
+        let run_end = k.min(run0 + PRODUCT_BLOCK);
+        let (q0, q1) = (run0 / 2, run_end.div_ceil(2));
+        let mut inner = [[zero; NV]; MR];
+        for (q, a_q) in (q0..q1).zip(&a_pairs[q0..q1]) {
+            let p = 2 * q;
+            // In bounds: rows p and p + 1 < k start at most (k − 1)·stride into b, and b holds NR
+            // more values from there (asserted above).
+            let b0 = load8_at(b, p * stride);
+            // The last step of an odd k is paired with zeros.
+            let b1 = if p + 1 < k { load8_at(b, (p + 1) * stride) } else { zero };
+            // (b[p][j], b[p+1][j]) pairs: columns 0..4, then 4..8.
+            let b_row = [_mm_unpacklo_epi16(b0, b1), _mm_unpackhi_epi16(b0, b1)];
+            for (inner_row, a) in inner.iter_mut().zip(a_q) {
+                let a_pair = _mm_set1_epi32(*a as i32);
+                for (sum, b_pair) in inner_row.iter_mut().zip(&b_row) {
+                    *sum = _mm_add_epi32(*sum, _mm_madd_epi16(a_pair, *b_pair));
                 }
             }
         }
-        for (r, acc_row) in acc[..rows].iter().enumerate() {
-            for (jj, (out, sum)) in c[(i0 + r) * n + j0..][..width].iter_mut().zip(acc_row).enumerate() {
-                *out = finish(j0 + jj, *sum);
+        for (acc_row, inner_row) in acc.iter_mut().zip(&inner) {
+            for (acc4, sum) in acc_row.chunks_exact_mut(4).zip(inner_row) {
+                for (acc_ij, run_ij) in acc4.iter_mut().zip(lanes(*sum)) {
+                    *acc_ij = acc_ij.wrapping_add(run_ij as i64);
+                }
             }
         }
     }
