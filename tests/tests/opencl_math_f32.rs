@@ -12,7 +12,7 @@
 //! opencl_math_f32 -- --ignored`.
 
 use samebits::math::{exp, ln, sigmoid, sqrt, tanh};
-use samebits_gpu_kernels::{MATH_F32, MATH_F32_TESTS};
+use samebits_gpu_kernels::{MATH_F32, MATH_F32_TESTS, TRAIN_F32};
 use samebits_harness::opencl::runtime::Built;
 use samebits_harness::opencl::Gpu;
 use samebits_tests::opencl::{gpu, spread_u32};
@@ -371,7 +371,9 @@ fn the_sources_follow_the_gpu_kernels_rules() {
         "mad", "fma", "exp", "exp2", "exp10", "expm1", "log", "log2", "log10", "log1p", "tanh", "ldexp", "pow", "powr",
         "pown", "rootn", "rsqrt", "cbrt", "hypot",
     ];
-    for (file, source) in [("math_f32.cl", MATH_F32), ("tests/math_f32_tests.cl", MATH_F32_TESTS)] {
+    for (file, source) in
+        [("math_f32.cl", MATH_F32), ("tests/math_f32_tests.cl", MATH_F32_TESTS), ("train_f32.cl", TRAIN_F32)]
+    {
         let code = code_of(source);
         let first = code.lines().map(str::trim).find(|l| !l.is_empty());
         assert_eq!(first, Some("#pragma OPENCL FP_CONTRACT OFF"), "{file}: the first line of code");

@@ -278,3 +278,22 @@ fn default_runs_on_opencl_match_the_cpu_goldens() {
         assert_eq!(report["device"], "opencl");
     }
 }
+
+/// train_fixed.cl performs integer operations only: no floating-point type or literal in its
+/// code (comments aside). The f32 program's rules are checked with math_f32.cl's
+/// (tests/tests/opencl_math_f32.rs).
+#[test]
+fn the_fixed_training_kernels_have_no_floating_point() {
+    let code: String = samebits_gpu_kernels::TRAIN_FIXED
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for word in ["float", "double", "half"] {
+        assert!(
+            !code.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').any(|w| w.starts_with(word)),
+            "train_fixed.cl uses {word}"
+        );
+    }
+    assert!(!code.contains("-cl-"), "no build options in the source");
+}
