@@ -18,7 +18,8 @@
 //! - [`exec`]: how the step hands independent rows to one or many threads;
 //! - [`digest`]: SHA-256 over parameter bits.
 #![no_std]
-// The one exception, documented where it is: entering the SSE2 product loop (linalg/pairs.rs).
+// The only exception: the SSE2 product loop (linalg/pairs.rs), whose `unsafe` blocks each say why
+// they are sound.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 // `acc = acc + a * b` is written out, not as `+=`, so that each line reads like the formula in
