@@ -71,13 +71,32 @@ pub fn matmul_i16<Out>(shape: MatmulShape, a: &[i16], b: &[i16], c: &mut [Out], 
     }
 }
 
-/// Pairs of `a` kept per row block (8 KiB on the stack, with 16 KiB of padded last columns of
-/// b): k up to 1024; longer sums take the portable loop.
+/// Pairs of `a` kept per row block at most (8 KiB on the stack, with 16 KiB of padded last
+/// columns of b): k up to 1024; longer sums take the portable loop.
 const MAX_PAIRS: usize = 512;
+/// The buffers' size for the usual short sums (k up to 128), which are zeroed on every call.
+const FEW_PAIRS: usize = 64;
 
 #[target_feature(enable = "sse2")]
 #[inline]
 fn matmul_i16_sse2<Out>(shape: MatmulShape, a: &[i16], b: &[i16], c: &mut [Out], finish: impl Fn(usize, i64) -> Out) {
+    if shape.k <= 2 * FEW_PAIRS {
+        matmul_with_buffers::<FEW_PAIRS, { 2 * FEW_PAIRS }, Out>(shape, a, b, c, finish)
+    } else {
+        matmul_with_buffers::<MAX_PAIRS, { 2 * MAX_PAIRS }, Out>(shape, a, b, c, finish)
+    }
+}
+
+/// The product with stack buffers for up to `P` pairs of k-steps (`K = 2P` steps).
+#[target_feature(enable = "sse2")]
+#[inline]
+fn matmul_with_buffers<const P: usize, const K: usize, Out>(
+    shape: MatmulShape,
+    a: &[i16],
+    b: &[i16],
+    c: &mut [Out],
+    finish: impl Fn(usize, i64) -> Out,
+) {
     let MatmulShape { m, n, k, a_row_stride: ars, a_col_stride: acs } = shape;
     assert!(c.len() >= m * n && b.len() >= k * n, "matmul: output or b too short");
     if m > 0 && k > 0 {
@@ -85,21 +104,21 @@ fn matmul_i16_sse2<Out>(shape: MatmulShape, a: &[i16], b: &[i16], c: &mut [Out],
     }
     let full_cols = n - n % NR;
     if full_cols == n {
-        return row_blocks(shape, a, b, &[], c, finish);
+        return row_blocks::<P, Out>(shape, a, b, &[], c, finish);
     }
     // The last columns (fewer than NR) copied once into rows of NR padded with zeros, so that
     // every block loads whole registers. Only here is this buffer made (and zeroed).
-    let mut tail = [0i16; NR * 2 * MAX_PAIRS];
-    for (p, row) in tail.chunks_exact_mut(NR).take(k).enumerate() {
+    let mut tail = [[0i16; NR]; K];
+    for (p, row) in tail[..k].iter_mut().enumerate() {
         row[..n - full_cols].copy_from_slice(&b[p * n + full_cols..][..n - full_cols]);
     }
-    row_blocks(shape, a, b, &tail[..k * NR], c, finish)
+    row_blocks::<P, Out>(shape, a, b, tail[..k].as_flattened(), c, finish)
 }
 
 /// Every row block of the product; `tail` holds the last `n % NR` columns of b padded to NR.
 #[target_feature(enable = "sse2")]
 #[inline]
-fn row_blocks<Out>(
+fn row_blocks<const P: usize, Out>(
     shape: MatmulShape,
     a: &[i16],
     b: &[i16],
@@ -112,7 +131,7 @@ fn row_blocks<Out>(
     let a_at = |i: usize, p: usize| if p < k { a[i * ars + p * acs] } else { 0 };
     let pairs = k.div_ceil(2);
     let full_cols = n - n % NR;
-    let mut kept = [[0u32; MR]; MAX_PAIRS];
+    let mut kept = [[0u32; MR]; P];
     for i0 in (0..m).step_by(MR) {
         let rows = MR.min(m - i0);
         // `(a[i][2q], a[i][2q+1])` as the 32 bits `pmaddwd` multiplies by a pair of b, gathered
@@ -226,7 +245,7 @@ mod tests {
 
     #[test]
     fn equals_the_portable_loop_on_odd_shapes_and_extreme_operands() {
-        // k = 1025 takes the path that does not keep the pairs of a.
+        // k ≤ 128 and k = 301 take the two buffer sizes; k = 1025 the portable loop.
         for (m, n, k) in [
             (1, 1, 1),
             (3, 7, 5),
