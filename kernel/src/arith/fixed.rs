@@ -380,15 +380,16 @@ fn clamp32(x: i64, count: &mut u32) -> i64 {
 /// which cannot saturate for such `c`, in 32-bit arithmetic after one 32×32→64-bit unsigned
 /// product (SSE2's `pmuludq`).
 ///
-/// With `u = (x mod 2³²)·c` and `s` the sign of x, `x·c = u − 2³²·c·s`, so the floor of
-/// `x·c / 2³⁰` is `⌊u / 2³⁰⌋ − 4·c·s`, exact modulo 2³² (and the true value fits i32), and the
-/// remainder is `u mod 2³⁰`.
+/// With `u = (x mod 2³²)·c` and `s` the sign of x, `x·c = u − 2³²·c·s`: the two differ by a
+/// multiple of 2³², so `x·c / 2³⁰` and `u / 2³⁰` have the same remainder and floors of the same
+/// parity, and `u / 2³⁰` rounded half to even, `(u + 2²⁹ − 1 + odd) >> 30` (below 2⁶³), minus
+/// `4·c·s` is the result, exact modulo 2³² (and the true value fits i32).
 #[inline(always)]
 fn scale_below_one(x: i32, c: u32) -> i32 {
     let u = x as u32 as u64 * c as u64;
-    let floor = ((u >> SCALAR_FRAC) as u32).wrapping_sub((x >> 31) as u32 & (c << 2)) as i32;
-    let rest = u as u32 & ((1 << SCALAR_FRAC) - 1);
-    floor + ((rest + (floor & 1) as u32) > 1 << (SCALAR_FRAC - 1)) as i32
+    let odd = (u >> SCALAR_FRAC) & 1;
+    let rounded = ((u + (1 << (SCALAR_FRAC - 1)) - 1 + odd) >> SCALAR_FRAC) as u32;
+    rounded.wrapping_sub((x >> 31) as u32 & (c << 2)) as i32
 }
 
 /// `a + b` saturated to i32, adding 1 to `count` if it was.
