@@ -5,8 +5,8 @@
 //! - `dense/forward` is `z = x·W + b` at 32×64×128 (a batch of 32 through the default model's
 //!   first layer, 64 → 128) and at 256×256×256; `dense/backward_params` (`dW = xᵀ·dz`, `db`)
 //!   and `dense/backward_input` (`dx = dz·Wᵀ`) are at 32×64×128. All on the float path.
-//! - `dense_fixed/forward`: the same two forward products on the fixed path (Q16.16 inputs,
-//!   Q8.24 weights, exact i64 sums, one narrowing per output).
+//! - `dense_fixed/forward`: the same two forward products on the fixed path (16-bit operands
+//!   converted once, outside the timing; exact sums, one narrowing per output).
 //!
 //! Shapes are rows × inputs × outputs.
 
