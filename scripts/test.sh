@@ -43,6 +43,10 @@ cargo test --workspace --locked
 step "tests, release build, including the slow golden runs at 2, 3 and 7 threads"
 cargo test --workspace --release --locked -- --include-ignored
 
+step "the GPU conformance script, on PoCL (docs/GPU-CONFORMANCE.md)"
+cargo build --release -p samebits-harness --locked
+scripts/gpu-conformance.sh target/release/samebits
+
 step "golden digests with -C target-cpu=native (AVX2/FMA where the CPU has them)"
 RUSTFLAGS="-C target-cpu=native" cargo test -p samebits-tests --release --locked \
     --target-dir target/native -- --include-ignored
