@@ -729,6 +729,29 @@ fn opencl_without_a_device_is_one_line_and_cpu_still_works() {
     without_opencl(&args).success();
 }
 
+/// Runs the binary where the dynamic loader finds an unloadable `libOpenCL.so.1` first: to the
+/// program, as on a machine without any OpenCL library.
+#[cfg(target_os = "linux")]
+fn without_opencl_library(args: &[&str]) -> Out {
+    let dir = TempDir::new("no-libopencl");
+    dir.file("libOpenCL.so.1", b"not a shared library");
+    run_program_env(BIN, args, args, &[("LD_LIBRARY_PATH", s(&dir.0))])
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn opencl_without_a_library_is_one_line_and_cpu_still_works() {
+    let dir = TempDir::new("no-opencl-library");
+    let csv = dir.file("ok.csv", valid_csv().as_bytes());
+    for extra in [&["--device", "opencl"][..], &["--device", "both"]] {
+        let out = without_opencl_library(&tiny_train_args(s(&csv), extra));
+        out.error(EXIT_FAILURE, &["OpenCL is not available", "no OpenCL library"]);
+    }
+    let out = without_opencl_library(&["devices"]);
+    out.error(EXIT_FAILURE, &["no OpenCL library"]);
+    without_opencl_library(&tiny_train_args(s(&csv), &[])).success();
+}
+
 #[test]
 fn device_index_needs_an_opencl_device_kind() {
     flag_error(&["--device-index", "0"], EXIT_USAGE, &["--device-index", "--device opencl"]);
