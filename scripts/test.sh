@@ -51,6 +51,10 @@ step "golden digests with -C target-cpu=native (AVX2/FMA where the CPU has them)
 RUSTFLAGS="-C target-cpu=native" cargo test -p samebits-tests --release --locked \
     --target-dir target/native -- --include-ignored
 
+step "the portable product loop (every target but x86-64) gives the x86-64 SSE2 loop's digests"
+RUSTFLAGS="--cfg samebits_portable" cargo test -p samebits-tests --release --locked \
+    --target-dir target/portable --test training --test layers
+
 step "benchmarks compile and run once (criterion --test mode)"
 cargo bench -p samebits-benches --locked -- --test
 

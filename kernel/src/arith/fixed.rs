@@ -12,7 +12,7 @@ use crate::fixed::{
     SCALAR_FRAC, SHORT_OPERAND_MAX, WEIGHT_OPERAND_FRAC,
 };
 use crate::layers::argmax;
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(samebits_portable)))]
 use crate::linalg::MatmulShape;
 use crate::optim::{Adam, AdamStep, Sgd};
 
@@ -71,7 +71,7 @@ impl Arithmetic for Fixed {
     }
     /// Exact sums in any grouping: on x86-64, pairs of products at a time with SSE2 (the same
     /// results as the portable loop, tested in `linalg::pairs`).
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", not(samebits_portable)))]
     #[inline(always)]
     fn matmul<Out>(
         shape: MatmulShape,

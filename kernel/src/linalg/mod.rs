@@ -5,11 +5,11 @@
 //! vector lanes, thread splits) works across *independent* sums, never inside one.
 
 mod matmul;
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(samebits_portable)))]
 mod pairs;
 mod tree_sum;
 
 pub use matmul::{matmul, matmul_with, MatmulShape};
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(samebits_portable)))]
 pub use pairs::matmul_i16;
 pub use tree_sum::{chunk_count, tree_sum_into, tree_sum_with, BATCH_CHUNK};
