@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Cross-platform conformance matrix: builds the `samebits` command for each platform, runs the
+# default training run on both arithmetic paths (`samebits train --json --threads 1`, float
+# and `--path fixed`), and compares each digest with the golden value in tests/src/golden.rs
+# (DEFAULT_RUN, DEFAULT_FIXED_RUN). Prints platform × path → digest ✓/✗; any mismatch or
+# failure fails the command.
+#
+#   scripts/matrix.sh                 # every row
+#   scripts/matrix.sh i686 s390x      # some rows (names in ROWS below)
+#
+# Foreign platforms run under emulation: aarch64, riscv64gc and s390x (big-endian) Linux
+# with qemu-user, x86_64 Windows with wine, wasm32-wasip1 with Node's WASI module; i686
+# Linux runs natively. Installs what is missing (Debian packages, rustup targets); builds
+# and caches live under target/matrix/. Every step has a timeout (SAMEBITS_MATRIX_TIMEOUT
+# seconds, default 1200 per build and per run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+work="$root/target/matrix"
+mkdir -p "$work"
+limit=${SAMEBITS_MATRIX_TIMEOUT:-1200}
+
+ALL_ROWS="x86_64 x86_64-native x86_64-debug i686 aarch64 riscv64gc s390x windows wasm32"
+rows=${*:-$ALL_ROWS}
+
+golden() { grep -oP "pub const $1: &str = \"\K[0-9a-f]{64}" tests/src/golden.rs; }
+want_float=$(golden DEFAULT_RUN)
+want_fixed=$(golden DEFAULT_FIXED_RUN)
+
+sudo_if_needed=""
+[ "$(id -u)" -eq 0 ] || sudo_if_needed="sudo"
+apt_updated=""
+need_apt() {
+    if ! dpkg -s "$@" >/dev/null 2>&1; then
+        if [ -z "$apt_updated" ]; then
+            timeout 600 $sudo_if_needed apt-get update -q
+            apt_updated=1
+        fi
+        DEBIAN_FRONTEND=noninteractive timeout 1200 $sudo_if_needed \
+            apt-get install -y -q --no-install-recommends "$@"
+    fi
+}
+need_target() {
+    rustup target list --installed | grep -qx "$1" || timeout 600 rustup target add "$1"
+}
+
+# The host rows build where scripts/test.sh builds the same thing (target/ and target/native),
+# so that in the test suite they cost no second build.
+host_dir=${SAMEBITS_MATRIX_HOST_TARGET_DIR:-$root/target}
+
+# Builds `samebits` for a target into DIR; prints the binary path.
+build() {
+    local dir=$1 target=$2 profile=${3:-release}
+    local args=(--locked -p samebits-harness --bin samebits --target-dir "$dir")
+    [ "$profile" = release ] && args+=(--release)
+    [ -n "$target" ] && args+=(--target "$target")
+    timeout "$limit" cargo build "${args[@]}" >&2
+    [ -n "$target" ] && dir="$dir/$target"
+    echo "$dir/$profile/samebits"
+}
+
+# The Windows DLL shim: Rust's std imports ProcessPrng from bcryptprimitives.dll, which
+# Debian 12's wine 8 lacks; forward it to BCryptGenRandom.
+wine_prefix() {
+    export WINEPREFIX="$work/wine-prefix" WINEDEBUG=-all WINEDLLOVERRIDES="bcryptprimitives=n,b"
+    unset DISPLAY
+    local dll="$work/bcryptprimitives.dll"
+    if [ ! -f "$dll" ]; then
+        cat >"$work/bcryptprimitives.c" <<'EOF'
+#include <windows.h>
+LONG WINAPI BCryptGenRandom(void *algorithm, unsigned char *buffer, ULONG size, ULONG flags);
+BOOL WINAPI ProcessPrng(unsigned char *buffer, SIZE_T size) {
+    return BCryptGenRandom(NULL, buffer, (ULONG)size, 2 /* BCRYPT_USE_SYSTEM_PREFERRED_RNG */) == 0;
+}
+EOF
+        x86_64-w64-mingw32-gcc -shared -O2 -o "$dll" "$work/bcryptprimitives.c" -lbcrypt
+    fi
+    if [ ! -d "$WINEPREFIX/drive_c/windows/system32" ]; then
+        timeout 600 wineboot --init >/dev/null 2>&1 || true
+        timeout 120 wineserver -w || true
+    fi
+    cp "$dll" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
+}
+
+# Sets `bin` and `runner` (an array) for a row, installing what it needs.
+prepare() {
+    runner=()
+    case $1 in
+        x86_64) bin=$(build "$host_dir" "") || return 1 ;;
+        x86_64-native) bin=$(RUSTFLAGS="-C target-cpu=native" build "$host_dir/native" "") || return 1 ;;
+        x86_64-debug) bin=$(build "$host_dir" "" debug) || return 1 ;;
+        i686)
+            need_apt gcc-i686-linux-gnu libc6-dev-i386-cross libc6-i386 lib32gcc-s1 || return 1
+            need_target i686-unknown-linux-gnu || return 1
+            # Runs natively on the x86_64 kernel (32-bit loader from libc6-i386).
+            bin=$(CARGO_TARGET_I686_UNKNOWN_LINUX_GNU_LINKER=/usr/bin/i686-linux-gnu-gcc \
+                build "$work/i686" i686-unknown-linux-gnu) || return 1
+            ;;
+        aarch64 | riscv64gc | s390x)
+            local arch=${1%gc} triple="$1-unknown-linux-gnu"
+            local debian_arch=$arch
+            [ "$arch" = aarch64 ] && debian_arch=arm64
+            need_apt qemu-user "gcc-$arch-linux-gnu" "libc6-dev-$debian_arch-cross" || return 1
+            need_target "$triple" || return 1
+            local var
+            var=CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$triple")_LINKER
+            bin=$(export "$var=/usr/bin/$arch-linux-gnu-gcc" && build "$work/$1" "$triple") || return 1
+            runner=("/usr/bin/qemu-$arch" -L "/usr/$arch-linux-gnu")
+            ;;
+        windows)
+            need_apt gcc-mingw-w64-x86-64 wine wine64 || return 1
+            need_target x86_64-pc-windows-gnu || return 1
+            bin=$(CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=/usr/bin/x86_64-w64-mingw32-gcc \
+                build "$work/windows" x86_64-pc-windows-gnu) || return 1
+            bin=$bin.exe
+            wine_prefix || return 1
+            runner=(wine)
+            ;;
+        wasm32)
+            command -v node >/dev/null || need_apt nodejs
+            need_target wasm32-wasip1 || return 1
+            bin=$(build "$work/wasm32" wasm32-wasip1) || return 1
+            bin=$bin.wasm
+            runner=(node --no-warnings "$root/scripts/wasi-run.mjs")
+            ;;
+        *)
+            echo "unknown row $1 (rows: $ALL_ROWS)" >&2
+            return 1
+            ;;
+    esac
+}
+
+results=()
+failed=0
+for row in $rows; do
+    printf '\n==> matrix row %s\n' "$row"
+    started=$(date +%s)
+    if ! prepare "$row"; then
+        results+=("$row|float|build failed|✗" "$row|fixed|build failed|✗")
+        failed=1
+        continue
+    fi
+    for path in float fixed; do
+        want=$want_float
+        [ "$path" = fixed ] && want=$want_fixed
+        path_started=$(date +%s)
+        out=$(timeout "$limit" "${runner[@]}" "$bin" train --json --threads 1 --path "$path") || true
+        got=$(grep -oP '"digest":"\K[0-9a-f]{64}' <<<"$out" || echo "no digest")
+        seconds=$(($(date +%s) - path_started))
+        if [ "$got" = "$want" ]; then
+            results+=("$row|$path|$got|✓ ${seconds}s")
+        else
+            results+=("$row|$path|$got|✗ ${seconds}s")
+            failed=1
+        fi
+        printf '%s %s: %s (%ss)\n' "$row" "$path" "$got" "$seconds"
+    done
+    printf '%s: %ss in all (build included)\n' "$row" "$(($(date +%s) - started))"
+done
+
+printf '\nconformance matrix: samebits train --threads 1, default run (golden.rs DEFAULT_RUN, DEFAULT_FIXED_RUN)\n'
+printf '%-14s %-6s %-64s %s\n' platform path digest ok
+for line in "${results[@]}"; do
+    IFS='|' read -r r p d ok <<<"$line"
+    printf '%-14s %-6s %-64s %s\n' "$r" "$p" "$d" "$ok"
+done
+if [ "$failed" -ne 0 ]; then
+    echo "conformance matrix: FAILED" >&2
+    exit 1
+fi
+echo "conformance matrix: every platform matches the goldens"
