@@ -1,8 +1,10 @@
 //! The fixed-point path: NUMERICS.md §13.
 //!
-//! Products go into an i64 accumulator exactly (wrapping addition is associative, so the sum
-//! is the same in any order and exact whenever the true sum fits, §13.2); each finished value
-//! is narrowed once to its stored format with round-half-to-even and saturation (§13.3).
+//! Products multiply 16-bit operands narrowed once from the stored values; runs of 32 products
+//! sum exactly in an i32 and runs add exactly into an i64 (wrapping addition is associative, so
+//! every order and grouping gives the same sum, exact whenever the true sum fits, §13.2); each
+//! finished value is narrowed once to its stored format with round-half-to-even and saturation
+//! (§13.3).
 
 use super::Arithmetic;
 use crate::fixed::math::{div_round, exp_q16_to_q30, ln_q30_to_q16, sigmoid_q16, sqrt_round_u64, tanh_q16};
