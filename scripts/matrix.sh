@@ -19,6 +19,9 @@ root=$PWD
 work="$root/target/matrix"
 mkdir -p "$work"
 limit=${SAMEBITS_MATRIX_TIMEOUT:-1200}
+# The digest is the same for every thread count (NUMERICS.md §1); SAMEBITS_MATRIX_THREADS picks
+# another (two threads did not shorten the emulated runs on a 2-core machine).
+threads=${SAMEBITS_MATRIX_THREADS:-1}
 
 # wasm32 is not among the default rows: the harness links opencl3, whose run-time loader
 # (dlopen2) does not build for wasm32-wasip1; `scripts/matrix.sh wasm32` shows it.
@@ -46,10 +49,11 @@ need_target() {
     rustup target list --installed | grep -qx "$1" || timeout 600 rustup target add "$1"
 }
 
-# Every row builds where scripts/test.sh builds (target/, target/native; the foreign targets
-# in target/<triple>/), so that in the test suite the host rows cost no second build and the
-# foreign ones share the host's build scripts and proc-macros.
-host_dir=${SAMEBITS_MATRIX_TARGET_DIR:-$root/target}
+# Every row builds where scripts/test.sh builds (target/ or $CARGO_TARGET_DIR, target/native;
+# the foreign targets in <that dir>/<triple>/), so that in the test suite the host rows cost no
+# second build and the foreign ones share the host's build scripts and proc-macros.
+host_dir=${SAMEBITS_MATRIX_TARGET_DIR:-${CARGO_TARGET_DIR:-$root/target}}
+native_dir=${SAMEBITS_MATRIX_TARGET_DIR:-$root/target}/native
 
 # Builds `samebits` for a target into DIR; prints the binary path.
 build() {
@@ -90,7 +94,7 @@ prepare() {
     runner=()
     case $1 in
         x86_64) bin=$(build "$host_dir" "") || return 1 ;;
-        x86_64-native) bin=$(RUSTFLAGS="-C target-cpu=native" build "$host_dir/native" "") || return 1 ;;
+        x86_64-native) bin=$(RUSTFLAGS="-C target-cpu=native" build "$native_dir" "") || return 1 ;;
         x86_64-debug) bin=$(build "$host_dir" "" debug) || return 1 ;;
         i686)
             need_apt gcc-i686-linux-gnu libc6-dev-i386-cross libc6-i386 lib32gcc-s1 || return 1
@@ -147,7 +151,7 @@ for row in $rows; do
         want=$want_float
         [ "$path" = fixed ] && want=$want_fixed
         path_started=$(date +%s)
-        out=$(timeout "$limit" "${runner[@]}" "$bin" train --json --threads 1 --path "$path") || true
+        out=$(timeout "$limit" "${runner[@]}" "$bin" train --json --threads "$threads" --path "$path") || true
         got=$(grep -oP '"digest":"\K[0-9a-f]{64}' <<<"$out" || echo "no digest")
         seconds=$(($(date +%s) - path_started))
         if [ "$got" = "$want" ]; then
@@ -161,7 +165,7 @@ for row in $rows; do
     printf '%s: %ss in all (build included)\n' "$row" "$(($(date +%s) - started))"
 done
 
-printf '\nconformance matrix: samebits train --threads 1, default run (golden.rs DEFAULT_RUN, DEFAULT_FIXED_RUN)\n'
+printf '\nconformance matrix: samebits train --threads %s, default run (golden.rs DEFAULT_RUN, DEFAULT_FIXED_RUN)\n' "$threads"
 printf '%-14s %-6s %-64s %s\n' platform path digest ok
 for line in "${results[@]}"; do
     IFS='|' read -r r p d ok <<<"$line"

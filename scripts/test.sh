@@ -55,6 +55,10 @@ step "the portable product loop (every target but x86-64) gives the x86-64 SSE2 
 RUSTFLAGS="--cfg samebits_portable" cargo test -p samebits-tests --release --locked \
     --target-dir target/portable --test training --test layers
 
+step "cross-platform conformance matrix: the default runs on x86_64, i686, aarch64, riscv64gc, s390x and Windows"
+# Installs qemu-user, cross gcc, mingw-w64 and wine when missing; reuses target/ and target/native.
+scripts/matrix.sh
+
 step "benchmarks compile and run once (criterion --test mode)"
 cargo bench -p samebits-benches --locked -- --test
 
