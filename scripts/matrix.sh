@@ -6,13 +6,14 @@
 # failure fails the command.
 #
 #   scripts/matrix.sh                 # every row
-#   scripts/matrix.sh i686 s390x      # some rows (names in ROWS below)
+#   scripts/matrix.sh i686 s390x      # some rows (names in ALL_ROWS below)
 #
 # Foreign platforms run under emulation: aarch64, riscv64gc and s390x (big-endian) Linux
 # with qemu-user, x86_64 Windows with wine, wasm32-wasip1 with Node's WASI module; i686
-# Linux runs natively. Installs what is missing (Debian packages, rustup targets); builds
-# and caches live under target/matrix/. Every step has a timeout (SAMEBITS_MATRIX_TIMEOUT
-# seconds, default 1200 per build and per run).
+# Linux runs natively. Installs what is missing (Debian packages, rustup targets). Builds go
+# to the test suite's target dirs (see host_dir below), the wine prefix and its DLL shim to
+# target/matrix/. Every step has a timeout (SAMEBITS_MATRIX_TIMEOUT seconds, default 1200 per
+# build and per run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
