@@ -244,10 +244,10 @@ impl Arithmetic for Fixed {
     fn sub(a: Param, b: Param, sat: &Saturations) -> Param {
         param(sat.clamp(a.to_bits() as i64 - b.to_bits() as i64))
     }
-    /// The loop of the trait's `sgd_update` with the same results, written for speed: with every
-    /// hyper-parameter below 1 (the usual case) in 32-bit lanes that vectorise
-    /// ([`scale_below_one`]), otherwise in 64-bit integers; the clamps counted locally; no
-    /// weight-decay product when λ = 0, which adds exactly 0.
+    /// The loop of the trait's `sgd_update` with the same results, written for speed when every
+    /// hyper-parameter is below 1 (the usual case): in 32-bit lanes that vectorise
+    /// ([`scale_below_one`]), the clamps counted locally, no weight-decay product when λ = 0
+    /// (which adds exactly 0). Otherwise the formula itself, with `scale`, `add` and `sub`.
     fn sgd_update(sgd: &Sgd, params: &mut [Param], grads: &[Param], velocity: &mut [Param], sat: &Saturations) {
         let q30 = |x: f32| Self::scalar(x).to_bits();
         let (lr, momentum, decay) = (q30(sgd.lr), q30(sgd.momentum), q30(sgd.weight_decay));
@@ -255,7 +255,16 @@ impl Arithmetic for Fixed {
         let n = match (below_one, decay == 0) {
             (true, true) => sgd_below_one::<false>(lr as u32, momentum as u32, 0, params, grads, velocity),
             (true, false) => sgd_below_one::<true>(lr as u32, momentum as u32, decay as u32, params, grads, velocity),
-            (false, _) => sgd_wide([lr, momentum, decay].map(i64::from), params, grads, velocity),
+            (false, _) => {
+                let (lr, momentum, decay) =
+                    (Scalar::from_bits(lr), Scalar::from_bits(momentum), Scalar::from_bits(decay));
+                for ((w, g), v) in params.iter_mut().zip(grads).zip(velocity.iter_mut()) {
+                    let g = Self::add(*g, Self::scale(*w, decay, sat), sat);
+                    *v = Self::add(Self::scale(*v, momentum, sat), g, sat);
+                    *w = Self::sub(*w, Self::scale(*v, lr, sat), sat);
+                }
+                0
+            }
         };
         sat.add(n);
     }
@@ -370,14 +379,6 @@ fn narrow_operands<T: Copy>(
     sat.add(clamped);
 }
 
-/// `x` clamped to i32, adding 1 to `count` if it was outside.
-#[inline(always)]
-fn clamp32(x: i64, count: &mut u32) -> i64 {
-    let c = x.clamp(i32::MIN as i64, i32::MAX as i64);
-    *count += (c != x) as u32;
-    c
-}
-
 /// `round(x · c / 2³⁰)`, ties to even, for `0 ≤ c < 2³⁰`: the fixed path's `scale` (§13.7),
 /// which cannot saturate for such `c`, in 32-bit arithmetic after one 32×32→64-bit unsigned
 /// product (SSE2's `pmuludq`).
@@ -422,23 +423,6 @@ fn sgd_below_one<const DECAY: bool>(
         let w1 = add_sat(w0, scale_below_one(v1, lr).wrapping_neg(), &mut n);
         *v = param(v1);
         *w = param(w1);
-    }
-    n
-}
-
-/// SGD with any Q30 hyper-parameters `[lr, momentum, decay]`, in 64-bit integers; returns the
-/// clamps.
-fn sgd_wide([lr, momentum, decay]: [i64; 3], params: &mut [Param], grads: &[Param], velocity: &mut [Param]) -> u32 {
-    let mut n = 0u32;
-    for ((w, g), v) in params.iter_mut().zip(grads).zip(velocity.iter_mut()) {
-        let (w0, g) = (w.to_bits() as i64, g.to_bits() as i64);
-        let wd = clamp32(round_shift(w0 * decay, SCALAR_FRAC), &mut n);
-        let g = clamp32(g + wd, &mut n);
-        let mv = clamp32(round_shift(v.to_bits() as i64 * momentum, SCALAR_FRAC), &mut n);
-        let v1 = clamp32(mv + g, &mut n);
-        let step = clamp32(round_shift(v1 * lr, SCALAR_FRAC), &mut n);
-        *v = param(v1 as i32);
-        *w = param(clamp32(w0 - step, &mut n) as i32);
     }
     n
 }
