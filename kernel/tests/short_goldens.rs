@@ -1,0 +1,248 @@
+//! Short golden training runs: a few steps of a tiny model on both arithmetic paths, each
+//! ending in constants that must be the same bits on every platform.
+//!
+//! The full-size goldens (tests/src/golden.rs) take minutes even natively; these take well
+//! under a second natively and are small enough for miri, which runs them on x86_64 (with the
+//! SSE2 product loop of the fixed path) and on big-endian s390x (`scripts/matrix-miri.sh`).
+//! Everything comes from the kernel alone: the data are drawn from its generator, so no file
+//! and no float formatting or parsing is involved.
+//!
+//! Each run also goes through an executor that cuts the work into small blocks, runs them in
+//! reverse order and hands the first block to a second thread: NUMERICS.md §5 says that no
+//! split changes a bit, so it must give the same constants.
+
+use rand_core::SeedableRng;
+use samebits::arith::{Arithmetic, Fixed, Float};
+use samebits::exec::{row_count, Executor, RowTask, Sequential};
+use samebits::layers::Activation;
+use samebits::model::{Batch, Buffers, Init, MlpSpec, Trainer};
+use samebits::optim::{Adam, Optimizer, Sgd};
+use samebits::rng::{shuffle, unit_f32, Xoshiro128PlusPlus};
+
+/// Model shape: 8 inputs, 6 hidden units, 3 classes.
+const INPUTS: usize = 8;
+const HIDDEN: usize = 6;
+const CLASSES: usize = 3;
+/// 36 rows in batches of 20: every epoch has a batch of two reduction chunks (16 + 4 rows,
+/// NUMERICS.md §5.2) and a shorter last batch of 16 rows.
+const ROWS: usize = 36;
+const BATCH: usize = 20;
+/// 3 epochs of 2 steps.
+const EPOCHS: usize = 3;
+/// XOR-ed into a run's seed for its data-order stream, as in the harness (NUMERICS.md §8.1).
+const SHUFFLE_STREAM: u64 = 0x5348_5546_464C_4521;
+/// Seed of the data set (the same for every run).
+const DATA_SEED: u64 = 2024;
+
+/// One short run: the model's activation, its initialisation, the optimizer and the seed.
+struct Case {
+    activation: Activation,
+    init: Init,
+    optimizer: Optimizer,
+    seed: u64,
+}
+
+const SGD_TANH: Case = Case {
+    activation: Activation::Tanh,
+    init: Init::GlorotUniform,
+    optimizer: Optimizer::Sgd(Sgd { lr: 0.1, momentum: 0.9, weight_decay: 1.0e-3 }),
+    seed: 42,
+};
+
+const ADAM_RELU: Case = Case {
+    activation: Activation::Relu,
+    init: Init::HeUniform,
+    optimizer: Optimizer::Adam(Adam { weight_decay: 1.0e-3, ..Adam::with_lr(0.01) }),
+    seed: 7,
+};
+
+const SGD_SIGMOID: Case = Case {
+    activation: Activation::Sigmoid,
+    init: Init::GlorotUniform,
+    optimizer: Optimizer::Sgd(Sgd { lr: 0.5, momentum: 0.0, weight_decay: 0.0 }),
+    seed: 3,
+};
+
+/// What a run must reproduce, bit for bit.
+#[derive(PartialEq, Eq)]
+struct Outcome {
+    /// SHA-256 of the parameters after the last step (NUMERICS.md §11), as hex.
+    digest: String,
+    /// Bits of the last step's batch loss, as f64 (exact for both paths' loss formats).
+    last_loss_bits: u64,
+    /// Training rows classified correctly after the last step.
+    correct: usize,
+    /// Values clamped to their format's range (fixed point; 0 on the float path).
+    saturations: u64,
+}
+
+impl std::fmt::Debug for Outcome {
+    // The loss bits in hex, as the constants below are written, and the value they stand for.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Outcome { digest, last_loss_bits: loss, correct, saturations } = self;
+        let value = f64::from_bits(*loss);
+        write!(f, "outcome(\"{digest}\", {loss:#018x} /* {value} */, {correct}, {saturations})")
+    }
+}
+
+/// The data set: features uniform in [−2, 2) from the kernel's generator (multiples of 2^−22;
+/// the fixed path rounds them to its input grid, NUMERICS.md §13.1), and as label the class
+/// `c` whose `x[2c] − x[2c+1]` is largest (the first on ties), so that there is something to
+/// learn.
+fn data() -> (Vec<f32>, Vec<u32>) {
+    let mut rng = Xoshiro128PlusPlus::seed_from_u64(DATA_SEED);
+    let features: Vec<f32> =
+        (0..ROWS * INPUTS).map(|_| 4.0 * unit_f32(rand_core::RngCore::next_u32(&mut rng)) - 2.0).collect();
+    let labels = features
+        .chunks_exact(INPUTS)
+        .map(|x| {
+            let score = |c: usize| x[2 * c] - x[2 * c + 1];
+            (1..CLASSES).fold(0, |best, c| if score(c) > score(best) { c } else { best }) as u32
+        })
+        .collect();
+    (features, labels)
+}
+
+/// Trains `case` on path `N` with `exec`: the harness's run in miniature (NUMERICS.md §9).
+fn run<N: Arithmetic, E: Executor>(case: &Case, exec: &E) -> Outcome {
+    let (features, labels) = data();
+    let features: Vec<N::Act> =
+        features.iter().map(|&x| N::act_from_f32(x).expect("inputs are inside both paths' range")).collect();
+    let spec: MlpSpec = MlpSpec::new(INPUTS, &[HIDDEN], CLASSES, case.activation).unwrap();
+    let sizes = Trainer::<N>::sizes(&spec, &case.optimizer, BATCH);
+    let mut params = vec![N::Param::default(); sizes.params];
+    let mut grads = vec![N::Param::default(); sizes.grads];
+    let mut opt_state = vec![N::Param::default(); sizes.opt_state];
+    let mut act_scratch = vec![N::Act::default(); sizes.act_scratch];
+    let mut param_scratch = vec![N::Param::default(); sizes.param_scratch];
+    let mut acc_scratch = vec![N::Acc::default(); sizes.acc_scratch];
+    let mut operand_scratch = vec![N::Operand::default(); sizes.operand_scratch];
+    let bufs = Buffers {
+        params: &mut params,
+        grads: &mut grads,
+        opt_state: &mut opt_state,
+        act_scratch: &mut act_scratch,
+        param_scratch: &mut param_scratch,
+        acc_scratch: &mut acc_scratch,
+        operand_scratch: &mut operand_scratch,
+    };
+    let mut trainer = Trainer::<N>::new(spec, case.optimizer, BATCH, bufs).unwrap();
+    trainer.init_params(case.init, &mut Xoshiro128PlusPlus::seed_from_u64(case.seed));
+    let mut order_rng = Xoshiro128PlusPlus::seed_from_u64(case.seed ^ SHUFFLE_STREAM);
+    let mut last_loss = None;
+    for _ in 0..EPOCHS {
+        let mut order: Vec<u32> = (0..ROWS as u32).collect();
+        shuffle(&mut order_rng, &mut order);
+        for indices in order.chunks(BATCH) {
+            let batch = Batch { features: &features, labels: &labels, indices };
+            last_loss = Some(trainer.train_step(exec, &batch).expect("a finite step"));
+        }
+    }
+    assert_eq!(trainer.steps(), (EPOCHS * ROWS.div_ceil(BATCH)) as u64);
+    let last_loss_bits = N::act_to_f64(last_loss.unwrap()).to_bits();
+    let correct = trainer.count_correct(exec, &features, &labels);
+    Outcome { digest: trainer.digest().to_string(), last_loss_bits, correct, saturations: trainer.saturations() }
+}
+
+/// Cuts the work into blocks of at most [`Scattered::BLOCK`] rows, runs the first block on a
+/// second thread and the others on the calling thread from the last one back.
+struct Scattered;
+
+impl Scattered {
+    const BLOCK: usize = 3;
+}
+
+impl Executor for Scattered {
+    fn for_each_row_block2<A: Send, B: Send>(
+        &self,
+        a: &mut [A],
+        a_row: usize,
+        b: &mut [B],
+        b_row: usize,
+        _work_per_row: usize,
+        task: &RowTask<'_, A, B>,
+    ) {
+        let rows = row_count(a, a_row, b, b_row);
+        if rows == 0 {
+            return;
+        }
+        let first = rows.min(Self::BLOCK);
+        let (a_first, mut a_rest) = a.split_at_mut(first * a_row);
+        let (b_first, mut b_rest) = b.split_at_mut(first * b_row);
+        std::thread::scope(|s| {
+            s.spawn(|| task(0, a_first, b_first));
+            let mut end = rows;
+            while end > first {
+                let start = end.saturating_sub(Self::BLOCK).max(first);
+                let (a_head, a_block) = std::mem::take(&mut a_rest).split_at_mut((start - first) * a_row);
+                let (b_head, b_block) = std::mem::take(&mut b_rest).split_at_mut((start - first) * b_row);
+                (a_rest, b_rest) = (a_head, b_head);
+                task(start, a_block, b_block);
+                end = start;
+            }
+        });
+    }
+}
+
+/// Runs `case` on path `N` on one thread and scattered, and checks both against `want`.
+fn check<N: Arithmetic>(case: &Case, want: &Outcome) {
+    assert_eq!(&run::<N, _>(case, &Sequential), want, "{} path, one block", N::NAME);
+    assert_eq!(&run::<N, _>(case, &Scattered), want, "{} path, scattered blocks", N::NAME);
+}
+
+/// `Outcome` from its parts, to keep the constants below one line each.
+fn outcome(digest: &str, last_loss_bits: u64, correct: usize, saturations: u64) -> Outcome {
+    Outcome { digest: digest.into(), last_loss_bits, correct, saturations }
+}
+
+// The constants below were recorded from a native run of `cargo test -p samebits --test
+// short_goldens` on x86_64 Linux (each printed by the failing assertion of a first run with
+// placeholders) and are asserted unchanged under miri on x86_64 and s390x.
+
+#[test]
+fn float_sgd_tanh() {
+    check::<Float>(
+        &SGD_TANH,
+        &outcome("11b206382a724948bbb4c2bd3854102c22e579c58d9d465ddb0f807b1d1d18ea", 0x3fe9_9c60_8000_0000, 24, 0),
+    );
+}
+
+#[test]
+fn float_adam_relu() {
+    check::<Float>(
+        &ADAM_RELU,
+        &outcome("a75941ca1bab62db943c96c1e64c202501de0ec2067af75217eb4a456f143be7", 0x3ff8_ac5a_8000_0000, 11, 0),
+    );
+}
+
+#[test]
+fn float_sgd_sigmoid() {
+    check::<Float>(
+        &SGD_SIGMOID,
+        &outcome("4e1c6ef9d63af3296c781dcc8b3a7d96dc0208b9b3e6fb90e5f1e8a8b51c8772", 0x3fef_d903_6000_0000, 18, 0),
+    );
+}
+
+#[test]
+fn fixed_sgd_tanh() {
+    check::<Fixed>(
+        &SGD_TANH,
+        &outcome("52734ed892aff109dfc1f64a218aec9a4dace855af1d9047479bd13706a82a84", 0x3fe9_9c00_0000_0000, 24, 0),
+    );
+}
+
+#[test]
+fn fixed_adam_relu() {
+    check::<Fixed>(
+        &ADAM_RELU,
+        &outcome("24a91590e3b80385d8bf27cf4a69455fe8c6200563d17c90678bfa9d01a34a66", 0x3ff8_ad70_0000_0000, 11, 0),
+    );
+}
+
+#[test]
+fn fixed_sgd_sigmoid() {
+    check::<Fixed>(
+        &SGD_SIGMOID,
+        &outcome("72d41e799a64a15f27a4aff2aedabfbb677fc378afd20ae279ea9f3ff55e6597", 0x3fef_da00_0000_0000, 18, 0),
+    );
+}
