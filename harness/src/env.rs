@@ -29,6 +29,15 @@ pub fn cpu_features() -> (Vec<&'static str>, Vec<&'static str>) {
     (compiled, available)
 }
 
+/// The operating system's name; WASI, where `std::env::consts::OS` is empty, by its name.
+fn os() -> &'static str {
+    match std::env::consts::OS {
+        "" if cfg!(target_os = "wasi") => "wasi",
+        "" => "unknown",
+        os => os,
+    }
+}
+
 /// One line: version, contract, OS/architecture, CPU features, threads.
 pub fn summary(threads: usize) -> String {
     let (compiled, available) = cpu_features();
@@ -37,7 +46,7 @@ pub fn summary(threads: usize) -> String {
         "samebits {} · contract v{} · {}/{} {}-endian · cpu {} (compiled for {}) · {} thread{}",
         env!("CARGO_PKG_VERSION"),
         samebits::CONTRACT_VERSION,
-        std::env::consts::OS,
+        os(),
         std::env::consts::ARCH,
         if cfg!(target_endian = "little") { "little" } else { "big" },
         list(&available),

@@ -20,6 +20,13 @@ impl HostExecutor {
     /// An executor with `threads` worker threads (at least 1).
     pub fn new(threads: usize) -> Result<Self, String> {
         let threads = threads.max(1);
+        // WebAssembly without the atomics feature (wasm32-wasip1) cannot start a thread.
+        if threads > 1 && cfg!(all(target_family = "wasm", not(target_feature = "atomics"))) {
+            return Err(format!(
+                "--threads {threads}: threads are not available on this platform ({}); use --threads 1",
+                std::env::consts::ARCH
+            ));
+        }
         let pool = if threads == 1 {
             None
         } else {

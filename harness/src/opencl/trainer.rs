@@ -11,6 +11,7 @@
 //! and uploaded; Adam's bias-correction powers are advanced on the host with
 //! `Arithmetic::adam_advance` and passed to the update kernel.
 
+pub use super::common::{locate_param, StepError};
 use super::runtime::{Arg, Built, DeviceBuffer, Element, Gpu, OpenClError};
 use opencl3::kernel::Kernel;
 use rand_core::RngCore;
@@ -20,7 +21,6 @@ use samebits::layers::Activation;
 use samebits::linalg::chunk_count;
 use samebits::model::{Init, MlpSpec, NonFinite, Tensor};
 use samebits::optim::{Adam, AdamStep, Optimizer, Sgd};
-use std::fmt;
 
 /// Status word: the batch's mean loss, as the bits of the path's loss value.
 pub const STATUS_LOSS: usize = 0;
@@ -133,51 +133,6 @@ impl DevicePath for Fixed {
             step.beta2_power.to_bits().into(),
         ]
     }
-}
-
-/// Why a device step failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StepError {
-    /// NaN or infinity, named as the CPU trainer names it (NUMERICS.md §10).
-    NonFinite(NonFinite),
-    /// The device failed.
-    OpenCl(OpenClError),
-}
-
-impl fmt::Display for StepError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StepError::NonFinite(e) => e.fmt(f),
-            StepError::OpenCl(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for StepError {}
-
-impl From<OpenClError> for StepError {
-    fn from(e: OpenClError) -> Self {
-        StepError::OpenCl(e)
-    }
-}
-
-/// Where the flat parameter index `index` lies: (layer from 1, bias or weight, index within
-/// the tensor). `None` past the end.
-pub fn locate_param(spec: &MlpSpec, index: usize) -> Option<(usize, bool, usize)> {
-    let mut offset = 0;
-    for (l, layer) in spec.layers().iter().enumerate() {
-        let d = layer.dense;
-        if index < offset + d.params_len() {
-            let within = index - offset;
-            return Some(if within < d.weights_len() {
-                (l + 1, false, within)
-            } else {
-                (l + 1, true, within - d.weights_len())
-            });
-        }
-        offset += d.params_len();
-    }
-    None
 }
 
 /// The kernels of one program.
