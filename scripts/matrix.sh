@@ -24,9 +24,7 @@ limit=${SAMEBITS_MATRIX_TIMEOUT:-1200}
 # another (two threads did not shorten the emulated runs on a 2-core machine).
 threads=${SAMEBITS_MATRIX_THREADS:-1}
 
-# wasm32 is not among the default rows: the harness links opencl3, whose run-time loader
-# (dlopen2) does not build for wasm32-wasip1; `scripts/matrix.sh wasm32` shows it.
-ALL_ROWS="x86_64 x86_64-native x86_64-debug i686 aarch64 riscv64gc s390x windows"
+ALL_ROWS="x86_64 x86_64-native x86_64-debug i686 aarch64 riscv64gc s390x windows wasm32"
 rows=${*:-$ALL_ROWS}
 
 golden() { grep -oP "pub const $1: &str = \"\K[0-9a-f]{64}" tests/src/golden.rs; }
