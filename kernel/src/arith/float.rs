@@ -1,21 +1,28 @@
 //! The IEEE binary32 path: NUMERICS.md §2–§12.
 //!
 //! Every operation is one correctly rounded f32 operation, written in the order the contract
-//! gives; nothing saturates, and non-finite values are caught by the training step (§10).
+//! gives; nothing saturates, and non-finite values are caught by the training step (§10). The
+//! transcendental functions come from a [`ElementaryF32`] set: the contract's ([`Portable`])
+//! in [`Float`], the path every caller of the kernel uses.
 
 use super::Arithmetic;
 use crate::digest::canonical_bits;
 use crate::fixed::narrow::Saturations;
-use crate::layers::softmax_cross_entropy_row;
-use crate::math;
+use crate::layers::softmax_cross_entropy_row_with;
+use crate::math::{self, ElementaryF32, Portable};
 use crate::optim::{adam_update_f32, Adam, AdamStep};
 use crate::rng::unit_f32;
+use core::marker::PhantomData;
 
-/// IEEE binary32 arithmetic with the contract's fixed orders.
+/// IEEE binary32 arithmetic with the contract's fixed orders and the contract's functions.
+pub type Float = FloatWith<Portable>;
+
+/// IEEE binary32 arithmetic with the contract's fixed orders and the transcendental functions
+/// of `M`. Only `FloatWith<Portable>` ([`Float`]) follows the contract (NUMERICS.md §4).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Float;
+pub struct FloatWith<M: ElementaryF32>(PhantomData<M>);
 
-impl Arithmetic for Float {
+impl<M: ElementaryF32> Arithmetic for FloatWith<M> {
     type Act = f32;
     type Param = f32;
     type Acc = f32;
@@ -112,11 +119,11 @@ impl Arithmetic for Float {
     }
     #[inline]
     fn tanh(z: f32) -> f32 {
-        math::tanh(z)
+        M::tanh(z)
     }
     #[inline]
     fn sigmoid(z: f32) -> f32 {
-        math::sigmoid(z)
+        M::sigmoid(z)
     }
     #[inline(always)]
     fn relu_grad(a: f32, da: f32) -> f32 {
@@ -140,7 +147,7 @@ impl Arithmetic for Float {
     /// §6.3, computed in place on a copy of the logits.
     fn softmax_cross_entropy_row(z: &[f32], label: usize, batch: usize, dz: &mut [f32], _: &Saturations) -> f32 {
         dz.copy_from_slice(z);
-        softmax_cross_entropy_row(dz, label, batch)
+        softmax_cross_entropy_row_with::<M>(dz, label, batch)
     }
 
     fn scalar(x: f32) -> f32 {

@@ -7,7 +7,8 @@
 //! intermediate values need formats of their own in fixed point).
 //!
 //! - [`Float`]: NUMERICS.md §2–§12. The accumulator is f32 and every step rounds, so sums
-//!   follow the written orders of §5.
+//!   follow the written orders of §5. ([`FloatWith`] is the same path with other
+//!   transcendental functions, for programs that compare them; the contract is [`Float`].)
 //! - [`Fixed`]: NUMERICS.md §13. The accumulator is a wide integer and every sum is exact,
 //!   so any order gives the same bits; rounding happens once, when a result is narrowed.
 
@@ -15,7 +16,7 @@ mod fixed;
 mod float;
 
 pub use self::fixed::Fixed;
-pub use self::float::Float;
+pub use self::float::{Float, FloatWith};
 
 use crate::fixed::narrow::Saturations;
 use crate::linalg::{matmul_with, MatmulShape};

@@ -10,4 +10,4 @@ mod softmax_ce;
 
 pub use activation::Activation;
 pub use dense::Dense;
-pub use softmax_ce::{argmax, softmax_cross_entropy_row};
+pub use softmax_ce::{argmax, softmax_cross_entropy_row, softmax_cross_entropy_row_with};

@@ -4,7 +4,7 @@
 //! loss `ln(Σ exp(z − m)) − (z_y − m)` that never takes the logarithm of a rounded
 //! probability, so it stays finite even when the softmax underflows.
 
-use crate::math;
+use crate::math::{ElementaryF32, Portable};
 
 /// Index of the first largest value (`>` comparison, so ties go to the lowest index).
 ///
@@ -31,15 +31,23 @@ pub fn argmax<T: PartialOrd>(row: &[T]) -> usize {
 /// # Panics
 /// If `label >= z.len()` (the harness validates labels when it loads data).
 pub fn softmax_cross_entropy_row(z_to_dz: &mut [f32], label: usize, batch: usize) -> f32 {
+    softmax_cross_entropy_row_with::<Portable>(z_to_dz, label, batch)
+}
+
+/// [`softmax_cross_entropy_row`] with the `exp` and `ln` of `M` (the contract's: [`Portable`]).
+///
+/// # Panics
+/// If `label >= z.len()`.
+pub fn softmax_cross_entropy_row_with<M: ElementaryF32>(z_to_dz: &mut [f32], label: usize, batch: usize) -> f32 {
     assert!(label < z_to_dz.len(), "label out of range");
     let m = z_to_dz[argmax(z_to_dz)];
     let z_y = z_to_dz[label];
     let mut s = 0.0f32;
     for v in z_to_dz.iter_mut() {
-        *v = math::exp(*v - m);
+        *v = M::exp(*v - m);
         s = s + *v;
     }
-    let loss = math::ln(s) - (z_y - m);
+    let loss = M::ln(s) - (z_y - m);
     let batch = batch as f32;
     for (j, v) in z_to_dz.iter_mut().enumerate() {
         let p = *v / s;
@@ -52,6 +60,7 @@ pub fn softmax_cross_entropy_row(z_to_dz: &mut [f32], label: usize, batch: usize
 mod tests {
     extern crate std;
     use super::*;
+    use crate::math;
 
     #[test]
     fn argmax_takes_first_of_ties() {
