@@ -1,6 +1,6 @@
 //! The `samebits` command line: argument parsing, human and JSON output, exit codes.
 
-use crate::config::{DataSource, DeviceKind, OptimizerKind, PathKind, TrainConfig, MAX_CLASSES};
+use crate::config::{DataSource, DeviceKind, MathKind, OptimizerKind, PathKind, TrainConfig, MAX_CLASSES};
 use crate::data::{builtin_digits_split, load_csv, split_test_fraction, CsvOptions, Dataset};
 use crate::train::{self, EpochStats, Progress, RunResult};
 use clap::{Args, Parser, Subcommand};
@@ -36,6 +36,11 @@ struct TrainArgs {
     /// Arithmetic: IEEE f32, or fixed point (integer operations only).
     #[arg(long, value_enum, default_value_t = PathKind::Float)]
     path: PathKind,
+    /// Where the float path's exp, ln and tanh come from: portable (the contract's, the same
+    /// bits everywhere) or platform (the C library's, to see digests differ between platforms;
+    /// float path on the CPU only).
+    #[arg(long, value_enum, default_value_t = MathKind::Portable)]
+    math: MathKind,
     /// Number of passes over the training data.
     #[arg(long, default_value_t = 20)]
     epochs: u32,
@@ -118,6 +123,7 @@ impl TrainArgs {
         };
         TrainConfig {
             path: self.path,
+            math: self.math,
             data,
             hidden: self.hidden.clone(),
             activation: self.activation,
@@ -198,6 +204,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
     if let Err(message) = config.validate() {
         let _ = writeln!(err, "samebits: error: {message}");
         return EXIT_USAGE;
+    }
+    // A valid command line this run cannot carry out, like a missing OpenCL device.
+    if let Err(message) = config.check_math() {
+        let _ = writeln!(err, "samebits: error: {message}");
+        return EXIT_FAILURE;
     }
     match train_command(&config, args.json, out) {
         Ok(()) => 0,
@@ -313,6 +324,13 @@ fn train_command(config: &TrainConfig, json: bool, out: &mut dyn Write) -> Resul
             writeln!(out, "fixed-point saturations {}", result.saturations).map_err(io)?;
         }
         writeln!(out, "{}", device_line(config, &result)).map_err(io)?;
+        if config.math == MathKind::Platform {
+            writeln!(
+                out,
+                "math: platform (the C library's exp, ln, tanh): this digest is not the portable one and differs between platforms"
+            )
+            .map_err(io)?;
+        }
         writeln!(out, "digest {}", result.digest).map_err(io)?;
     }
     Ok(())
@@ -350,12 +368,13 @@ fn describe_run(config: &TrainConfig, train: &Dataset, test: &Dataset) -> String
         OptimizerKind::Adam => format!("adam lr {}", config.lr),
     };
     format!(
-        "data {data}: {} train / {} test rows · {} path · model {} {} · {optimizer} · batch {} · {} epochs · seed {}",
+        "data {data}: {} train / {} test rows · {} · model {} {} · {optimizer} · batch {} · {} epochs · seed {}",
         train.rows(),
         test.rows(),
-        match config.path {
-            PathKind::Float => "float",
-            PathKind::Fixed => "fixed",
+        match (config.path, config.math) {
+            (PathKind::Float, MathKind::Portable) => "float path",
+            (PathKind::Float, MathKind::Platform) => "float path with platform math",
+            (PathKind::Fixed, _) => "fixed path",
         },
         widths.join("-"),
         config.activation.name(),
@@ -379,6 +398,7 @@ fn json_report(config: &TrainConfig, r: &RunResult) -> serde_json::Value {
         "params": r.params,
         "threads": config.threads,
         "path": config.path,
+        "math": config.math,
         "device": config.device,
         "opencl_device": r.opencl_device,
         "saturations": r.saturations,

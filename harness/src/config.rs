@@ -37,6 +37,19 @@ pub enum PathKind {
     Fixed,
 }
 
+/// Where the float path's transcendental functions (`exp`, `ln`, `tanh`, the sigmoid's `exp`)
+/// come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum MathKind {
+    /// The contract's (NUMERICS.md §4): the same bits on every platform.
+    #[default]
+    Portable,
+    /// The platform's C library ([`crate::platform_math`]): only to show that its digests differ
+    /// between platforms. Float path, CPU only.
+    Platform,
+}
+
 /// Where the training steps run. The result is the same bits on every device.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -54,6 +67,8 @@ pub enum DeviceKind {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TrainConfig {
     pub path: PathKind,
+    /// `Platform` makes a run that is not reproducible across platforms (see [`MathKind`]).
+    pub math: MathKind,
     pub data: DataSource,
     pub hidden: Vec<usize>,
     #[serde(serialize_with = "activation_name")]
@@ -80,6 +95,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             path: PathKind::Float,
+            math: MathKind::Portable,
             data: DataSource::Digits,
             hidden: vec![128, 64],
             activation: Activation::Relu,
@@ -115,6 +131,24 @@ impl TrainConfig {
             }
             OptimizerKind::Adam => Optimizer::Adam(Adam { weight_decay: self.weight_decay, ..Adam::with_lr(self.lr) }),
         }
+    }
+
+    /// Whether the run can use its `math`: platform math exists only for the float path on the
+    /// CPU (the fixed path has its own integer functions; the OpenCL programs have the
+    /// contract's).
+    pub fn check_math(&self) -> Result<(), String> {
+        if self.math == MathKind::Portable {
+            return Ok(());
+        }
+        if self.path != PathKind::Float {
+            return Err("--math platform needs --path float (the fixed path has only its own integer functions)".into());
+        }
+        if self.device != DeviceKind::Cpu {
+            return Err(
+                "--math platform needs --device cpu (the OpenCL programs have only the portable functions)".into()
+            );
+        }
+        Ok(())
     }
 
     /// Checks the values the command line cannot check alone.

@@ -3,7 +3,8 @@
 //! Layers, from the command line down: [`cli`] (arguments, output, exit codes) →
 //! [`train`] (epochs, data order, evaluation) → [`executor`] (threads) → the `samebits`
 //! kernel. [`data`] loads the built-in digits and user CSV files; [`config`] holds a run's
-//! settings; [`env`] describes the machine.
+//! settings; [`env`] describes the machine; [`platform_math`] is the float path with the C
+//! library's functions, to show what the contract avoids.
 
 pub mod buffers;
 pub mod cli;
@@ -12,4 +13,5 @@ pub mod data;
 pub mod env;
 pub mod executor;
 pub mod opencl;
+pub mod platform_math;
 pub mod train;

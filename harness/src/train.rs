@@ -4,10 +4,11 @@
 //! arithmetic path (§13 for fixed point).
 
 use crate::buffers::OwnedBuffers;
-use crate::config::{DeviceKind, PathKind, TrainConfig};
+use crate::config::{DeviceKind, MathKind, PathKind, TrainConfig};
 use crate::data::Dataset;
 use crate::executor::HostExecutor;
 use crate::opencl::{locate_param, DevicePath, Gpu, OpenClTrainer, StepError};
+use crate::platform_math::PlatformFloat;
 use rand_core::SeedableRng;
 use samebits::arith::{Arithmetic, Fixed, Float};
 use samebits::digest::Digest;
@@ -134,18 +135,27 @@ pub fn run(
     test: &Dataset,
     progress: &mut dyn Progress,
 ) -> Result<RunResult, RunError> {
-    match config.path {
-        PathKind::Float => run_on::<Float>(config, train, test, progress),
-        PathKind::Fixed => run_on::<Fixed>(config, train, test, progress),
+    config.check_math().map_err(RunError::Other)?;
+    match (config.path, config.math) {
+        (PathKind::Float, MathKind::Portable) => run_on::<Float, Float>(config, train, test, progress),
+        // CPU only (`check_math`): no device is opened, so no OpenCL program stands in for it.
+        (PathKind::Float, MathKind::Platform) => run_on::<PlatformFloat, Float>(config, train, test, progress),
+        (PathKind::Fixed, _) => run_on::<Fixed, Fixed>(config, train, test, progress),
     }
 }
 
-fn run_on<N: DevicePath>(
+/// Trains on the CPU in path `N` and, with `--device opencl|both`, on the OpenCL program of path
+/// `D`, which gives `N`'s bits: `D` is `N` itself for the contract's two paths.
+fn run_on<N, D>(
     config: &TrainConfig,
     train: &Dataset,
     test: &Dataset,
     progress: &mut dyn Progress,
-) -> Result<RunResult, RunError> {
+) -> Result<RunResult, RunError>
+where
+    N: Arithmetic,
+    D: DevicePath<Act = N::Act, Param = N::Param>,
+{
     config.validate().map_err(RunError::Other)?;
     if train.rows() == 0 {
         return Err(RunError::Other("no training rows".into()));
@@ -184,7 +194,7 @@ fn run_on<N: DevicePath>(
     let mut device = match &gpu {
         None => None,
         Some(gpu) => {
-            let mut d = OpenClTrainer::<N>::new(gpu, spec, optimizer, max_batch).map_err(opencl_error)?;
+            let mut d = OpenClTrainer::<D>::new(gpu, spec, optimizer, max_batch).map_err(opencl_error)?;
             d.set_params(trainer.params()).map_err(opencl_error)?;
             d.load_data(&train_x, &train.labels).map_err(opencl_error)?;
             Some(d)
@@ -250,16 +260,21 @@ fn step_error(e: StepError) -> RunError {
 /// step the two parameter digests must be equal (and the losses and any error too); the first
 /// difference stops the run with an error naming the step and the first differing element.
 #[allow(clippy::too_many_arguments)]
-fn both_epoch<N: DevicePath, E: Executor>(
+fn both_epoch<N, D, E>(
     cpu: &mut Trainer<'_, N>,
-    device: &mut OpenClTrainer<'_, N>,
+    device: &mut OpenClTrainer<'_, D>,
     exec: &E,
     features: &[N::Act],
     labels: &[u32],
     order: &[u32],
     batch: usize,
     on_step: &mut dyn FnMut(u64),
-) -> Result<f64, RunError> {
+) -> Result<f64, RunError>
+where
+    N: Arithmetic,
+    D: DevicePath<Act = N::Act, Param = N::Param>,
+    E: Executor,
+{
     let mut loss_sum = 0.0f64;
     let mut batches = 0u32;
     for indices in order.chunks(batch) {
