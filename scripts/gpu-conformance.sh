@@ -33,7 +33,8 @@ device_args=(--device opencl)
 echo "== devices"
 "$bin" devices
 
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+# One field of the one-line JSON report (no python or jq on a bare GPU machine).
+field() { grep -oP "\"$1\":\"?\K[^\",}]+" | tail -n 1; }
 failures=0
 summary=()
 for path in float fixed; do
@@ -43,9 +44,9 @@ for path in float fixed; do
     start=$(date +%s)
     report=$("$bin" train --path "$path" "${device_args[@]}" --json)
     seconds=$(($(date +%s) - start))
-    digest=$(field "['digest']" <<<"$report")
-    device=$(field "['opencl_device']" <<<"$report")
-    accuracy=$(field "['history'][-1]['test_accuracy']" <<<"$report")
+    digest=$(field digest <<<"$report")
+    device=$(field opencl_device <<<"$report")
+    accuracy=$(field test_accuracy <<<"$report")
     if [ "$digest" = "$want" ]; then verdict="equal to the golden"; else verdict="DIFFERENT from the golden $want"; failures=$((failures + 1)); fi
     echo "$path: digest $digest ($verdict), test accuracy $accuracy, ${seconds}s on $device"
     summary+=("| $path | default run (20 epochs) | \`${digest:0:8}…\` $verdict | ${seconds} s |")
