@@ -187,18 +187,24 @@ mod tests {
 
     #[test]
     fn blocked_equals_reference_bitwise_on_odd_shapes() {
-        for (m, n, k) in [
-            (1, 1, 1),
-            (3, 7, 5),
-            (4, 8, 1),
-            (5, 9, 13),
-            (8, 16, 64),
-            (13, 31, 17),
-            (32, 10, 64),
-            (0, 4, 3),
-            (4, 0, 3),
-            (4, 4, 0),
-        ] {
+        // Under miri, which interprets every operation, shorter sums and fewer blocks.
+        let shapes: &[(usize, usize, usize)] = if cfg!(miri) {
+            &[(1, 1, 1), (3, 7, 5), (4, 8, 1), (5, 9, 13), (8, 16, 7), (13, 31, 3), (0, 4, 3), (4, 0, 3), (4, 4, 0)]
+        } else {
+            &[
+                (1, 1, 1),
+                (3, 7, 5),
+                (4, 8, 1),
+                (5, 9, 13),
+                (8, 16, 64),
+                (13, 31, 17),
+                (32, 10, 64),
+                (0, 4, 3),
+                (4, 0, 3),
+                (4, 4, 0),
+            ]
+        };
+        for &(m, n, k) in shapes {
             let s = MatmulShape::row_major(m, n, k);
             let a = values(m * k, 1 + m as u32);
             let b = values(k * n, 7 + n as u32);

@@ -180,7 +180,8 @@ mod tests {
     #[test]
     fn three_quarters_exhaustive_pattern() {
         let n = 3 << 30;
-        for x in 0u32..4096 {
+        let len = if cfg!(miri) { 256 } else { 4096 }; // fewer under miri
+        for x in 0u32..len {
             let want = match x % 4 {
                 0 => None,
                 b => Some(3 * (x / 4) + b - 1),
@@ -188,7 +189,7 @@ mod tests {
             assert_eq!(one_word(n, x), want, "x = {x}");
         }
         // And at the top of the range.
-        for x in (u32::MAX - 4095)..=u32::MAX {
+        for x in (u32::MAX - (len - 1))..=u32::MAX {
             let want = match x % 4 {
                 0 => None,
                 b => Some(3 * (x / 4) + b - 1),
@@ -201,6 +202,7 @@ mod tests {
     /// residues mod 3 are equally likely; without it, 0 would have
     /// probability 1/2.
     #[test]
+    #[cfg_attr(miri, ignore)] // Statistics need many draws; under miri the exact tests cover the same code.
     fn three_quarters_statistics() {
         let mut g = Xoshiro128PlusPlus::seed_from_u64(7);
         let n = 3 << 30;
@@ -232,7 +234,10 @@ mod tests {
     #[test]
     fn accepted_runs_have_equal_length() {
         let two32: u64 = 1 << 32;
-        let mut ns: Vec<u32> = (1..=300).collect();
+        // Under miri, which interprets every operation: exhaustive up to 40, 20 values at each
+        // end and 50 in between.
+        let (small, edge, between) = if cfg!(miri) { (40, 20, 50) } else { (300, 300, 1000) };
+        let mut ns: Vec<u32> = (1..=small).collect();
         ns.extend([
             641, // a factor of 2^32 + 1
             1000,
@@ -250,11 +255,11 @@ mod tests {
             let n64 = u64::from(n);
             let t = two32 % n64;
             let per_value = two32 / n64;
-            let ks: Vec<u64> = if n <= 300 {
+            let ks: Vec<u64> = if n <= small.max(edge) {
                 (0..n64).collect()
             } else {
-                let stride = (n64 / 1000).max(1);
-                (0..300).chain((300..n64 - 300).step_by(stride as usize)).chain(n64 - 300..n64).collect()
+                let (edge, stride) = (u64::from(edge), (n64 / between).max(1));
+                (0..edge).chain((edge..n64 - edge).step_by(stride as usize)).chain(n64 - edge..n64).collect()
             };
             for k in ks {
                 let lo = (k * two32 + t).div_ceil(n64);
@@ -291,7 +296,7 @@ mod tests {
     fn in_range() {
         let mut g = Xoshiro128PlusPlus::seed_from_u64(3);
         for n in [1, 2, 3, 10, 1000, (1 << 31) + 1, u32::MAX] {
-            for _ in 0..2000 {
+            for _ in 0..if cfg!(miri) { 100 } else { 2000 } {
                 assert!(bounded_u32(&mut g, n) < n);
             }
         }
