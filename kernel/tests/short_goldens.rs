@@ -23,12 +23,13 @@ use samebits::rng::{shuffle, unit_f32, Xoshiro128PlusPlus};
 const INPUTS: usize = 8;
 const HIDDEN: usize = 6;
 const CLASSES: usize = 3;
-/// 36 rows in batches of 20: every epoch has a batch of two reduction chunks (16 + 4 rows,
-/// NUMERICS.md §5.2) and a shorter last batch of 16 rows.
-const ROWS: usize = 36;
-const BATCH: usize = 20;
-/// 3 epochs of 2 steps.
-const EPOCHS: usize = 3;
+/// 28 rows in batches of 18: every epoch has a batch of two reduction chunks (16 + 2 rows,
+/// NUMERICS.md §5.2) and a shorter last batch of 10 rows (large enough that the fixed path's
+/// gradients of the mean loss fit their operand format, NUMERICS.md §13.2: no saturations).
+const ROWS: usize = 28;
+const BATCH: usize = 18;
+/// 2 epochs of 2 steps.
+const EPOCHS: usize = 2;
 /// XOR-ed into a run's seed for its data-order stream, as in the harness (NUMERICS.md §8.1).
 const SHUFFLE_STREAM: u64 = 0x5348_5546_464C_4521;
 /// Seed of the data set (the same for every run).
@@ -40,6 +41,9 @@ struct Case {
     init: Init,
     optimizer: Optimizer,
     seed: u64,
+    /// Whether miri also runs it scattered (natively every case is): miri interprets every
+    /// operation, and one scattered case per path is enough to check the split there.
+    scattered_under_miri: bool,
 }
 
 const SGD_TANH: Case = Case {
@@ -47,6 +51,7 @@ const SGD_TANH: Case = Case {
     init: Init::GlorotUniform,
     optimizer: Optimizer::Sgd(Sgd { lr: 0.1, momentum: 0.9, weight_decay: 1.0e-3 }),
     seed: 42,
+    scattered_under_miri: true,
 };
 
 const ADAM_RELU: Case = Case {
@@ -54,6 +59,7 @@ const ADAM_RELU: Case = Case {
     init: Init::HeUniform,
     optimizer: Optimizer::Adam(Adam { weight_decay: 1.0e-3, ..Adam::with_lr(0.01) }),
     seed: 7,
+    scattered_under_miri: false,
 };
 
 const SGD_SIGMOID: Case = Case {
@@ -61,6 +67,7 @@ const SGD_SIGMOID: Case = Case {
     init: Init::GlorotUniform,
     optimizer: Optimizer::Sgd(Sgd { lr: 0.5, momentum: 0.0, weight_decay: 0.0 }),
     seed: 3,
+    scattered_under_miri: false,
 };
 
 /// What a run must reproduce, bit for bit.
@@ -187,7 +194,9 @@ impl Executor for Scattered {
 /// Runs `case` on path `N` on one thread and scattered, and checks both against `want`.
 fn check<N: Arithmetic>(case: &Case, want: &Outcome) {
     assert_eq!(&run::<N, _>(case, &Sequential), want, "{} path, one block", N::NAME);
-    assert_eq!(&run::<N, _>(case, &Scattered), want, "{} path, scattered blocks", N::NAME);
+    if !cfg!(miri) || case.scattered_under_miri {
+        assert_eq!(&run::<N, _>(case, &Scattered), want, "{} path, scattered blocks", N::NAME);
+    }
 }
 
 /// `Outcome` from its parts, to keep the constants below one line each.
@@ -197,13 +206,15 @@ fn outcome(digest: &str, last_loss_bits: u64, correct: usize, saturations: u64) 
 
 // The constants below were recorded from a native run of `cargo test -p samebits --test
 // short_goldens` on x86_64 Linux (each printed by the failing assertion of a first run with
-// placeholders) and are asserted unchanged under miri on x86_64 and s390x.
+// placeholders) and are asserted unchanged under miri on x86_64 and s390x. The fixed-point Adam
+// run clamps 5 values to their format's range (counted, NUMERICS.md §13.3): that count must
+// reproduce too.
 
 #[test]
 fn float_sgd_tanh() {
     check::<Float>(
         &SGD_TANH,
-        &outcome("11b206382a724948bbb4c2bd3854102c22e579c58d9d465ddb0f807b1d1d18ea", 0x3fe9_9c60_8000_0000, 24, 0),
+        &outcome("1a406bef19b9a52684cd061b614bdf700d3d3a4864ed44cbd225d6a71b3c40a1", 0x3ff2_55af_6000_0000, 15, 0),
     );
 }
 
@@ -211,15 +222,16 @@ fn float_sgd_tanh() {
 fn float_adam_relu() {
     check::<Float>(
         &ADAM_RELU,
-        &outcome("a75941ca1bab62db943c96c1e64c202501de0ec2067af75217eb4a456f143be7", 0x3ff8_ac5a_8000_0000, 11, 0),
+        &outcome("94ed20a3597bd9fa6fdbe046ebb6ad71c4edfbfe8f90fba8d709846de5f88169", 0x4001_13a8_a000_0000, 11, 0),
     );
 }
 
 #[test]
+#[cfg_attr(miri, ignore)] // Time: under miri the other runs cover the same step; the sigmoid has unit tests.
 fn float_sgd_sigmoid() {
     check::<Float>(
         &SGD_SIGMOID,
-        &outcome("4e1c6ef9d63af3296c781dcc8b3a7d96dc0208b9b3e6fb90e5f1e8a8b51c8772", 0x3fef_d903_6000_0000, 18, 0),
+        &outcome("ea054861cdbc50c8ea0b7e5184627d2a06c514f59b634039377b67f18129765a", 0x3ff0_901a_a000_0000, 15, 0),
     );
 }
 
@@ -227,7 +239,7 @@ fn float_sgd_sigmoid() {
 fn fixed_sgd_tanh() {
     check::<Fixed>(
         &SGD_TANH,
-        &outcome("52734ed892aff109dfc1f64a218aec9a4dace855af1d9047479bd13706a82a84", 0x3fe9_9c00_0000_0000, 24, 0),
+        &outcome("2aa35736324d0815cac393bbc9ad4ea8a6826b35a536a069bf964901de150174", 0x3ff2_5740_0000_0000, 15, 0),
     );
 }
 
@@ -235,14 +247,15 @@ fn fixed_sgd_tanh() {
 fn fixed_adam_relu() {
     check::<Fixed>(
         &ADAM_RELU,
-        &outcome("24a91590e3b80385d8bf27cf4a69455fe8c6200563d17c90678bfa9d01a34a66", 0x3ff8_ad70_0000_0000, 11, 0),
+        &outcome("c2f1e1062cda1a4cab5dc5ba3ed0d3a19c509813b25c3438d110c93f4d34a113", 0x4001_1520_0000_0000, 11, 5),
     );
 }
 
 #[test]
+#[cfg_attr(miri, ignore)] // Time: under miri the other runs cover the same step; the sigmoid has unit tests.
 fn fixed_sgd_sigmoid() {
     check::<Fixed>(
         &SGD_SIGMOID,
-        &outcome("72d41e799a64a15f27a4aff2aedabfbb677fc378afd20ae279ea9f3ff55e6597", 0x3fef_da00_0000_0000, 18, 0),
+        &outcome("8c591dfa341f98843d268dac07ee697599c6574acd3ed4c97dcb2c2ea4c6aab4", 0x3ff0_9020_0000_0000, 15, 0),
     );
 }
