@@ -5,6 +5,11 @@
 # (DEFAULT_RUN, DEFAULT_FIXED_RUN). Prints platform × path → digest ✓/✗; any mismatch or
 # failure fails the command.
 #
+# As a contrast, the rows in CONTRAST_ROWS below also train with `--math platform` (exp, ln
+# and tanh from the platform's C library instead of the contract's): the float default run,
+# and the same with tanh (CONTRAST_RUNS), next to the portable digests of the same runs. A
+# second table shows those digests: informative only, it never fails the command.
+#
 #   scripts/matrix.sh                 # every row
 #   scripts/matrix.sh i686 s390x      # some rows (names in ALL_ROWS below)
 #
@@ -25,6 +30,10 @@ limit=${SAMEBITS_MATRIX_TIMEOUT:-1200}
 threads=${SAMEBITS_MATRIX_THREADS:-1}
 
 ALL_ROWS="x86_64 x86_64-native x86_64-debug i686 aarch64 riscv64gc s390x windows wasm32"
+# Linux (glibc), Windows (MinGW-w64's runtime) and WebAssembly (wasi-libc): three C libraries.
+CONTRAST_ROWS="x86_64 windows wasm32"
+# name|arguments: the default run uses exp and ln (softmax), the tanh run tanh too.
+CONTRAST_RUNS=("default|" "tanh|--activation tanh")
 rows=${*:-$ALL_ROWS}
 
 golden() { grep -oP "pub const $1: &str = \"\K[0-9a-f]{64}" tests/src/golden.rs; }
@@ -136,7 +145,15 @@ prepare() {
     esac
 }
 
+# Trains the default run with ARGS on the current row (`bin`, `runner`); prints its digest.
+digest_of() {
+    local out
+    out=$(timeout "$limit" "${runner[@]}" "$bin" train --json --threads "$threads" "$@") || true
+    grep -oP '"digest":"\K[0-9a-f]{64}' <<<"$out" || echo "no digest"
+}
+
 results=()
+contrast=()
 failed=0
 for row in $rows; do
     printf '\n==> matrix row %s\n' "$row"
@@ -161,6 +178,20 @@ for row in $rows; do
         fi
         printf '%s %s: %s (%ss)\n' "$row" "$path" "$got" "$seconds"
     done
+    if [[ " $CONTRAST_ROWS " == *" $row "* ]]; then
+        for run in "${CONTRAST_RUNS[@]}"; do
+            IFS='|' read -r name extra <<<"$run"
+            path_started=$(date +%s)
+            # shellcheck disable=SC2086 # $extra: several arguments, or none
+            portable=$(digest_of $extra)
+            # shellcheck disable=SC2086
+            platform=$(digest_of $extra --math platform)
+            seconds=$(($(date +%s) - path_started))
+            contrast+=("$name|$row|$portable|$platform|${seconds}s")
+            printf '%s float %s run: portable %s, platform math %s (%ss)\n' \
+                "$row" "$name" "$portable" "$platform" "$seconds"
+        done
+    fi
     printf '%s: %ss in all (build included)\n' "$row" "$(($(date +%s) - started))"
 done
 
@@ -170,6 +201,25 @@ for line in "${results[@]}"; do
     IFS='|' read -r r p d ok <<<"$line"
     printf '%-14s %-6s %-64s %s\n' "$r" "$p" "$d" "$ok"
 done
+if [ "${#contrast[@]}" -gt 0 ]; then
+    # Equal digests share a letter, so the table shows at a glance which runs agree.
+    declare -A letter_of=()
+    letters=(A B C D E F G H I J K L M N O P)
+    letter() { [ -n "${letter_of[$1]:-}" ] || letter_of[$1]=${letters[${#letter_of[@]}]:-?}; }
+    printf "\nplatform math, for contrast: the same float runs with the C library's exp, ln and tanh\n"
+    printf '(train --math platform; informative, never a failure). Digests shortened to 16 digits;\n'
+    printf "equal digests share a letter; the default run's portable digest is DEFAULT_RUN.\n"
+    printf '%-8s %-14s %-20s %-20s %s\n' run platform portable "platform math" "vs portable"
+    for line in "${contrast[@]}"; do
+        IFS='|' read -r name r portable platform t <<<"$line"
+        letter "$portable"
+        letter "$platform"
+        vs=differs
+        [ "$platform" = "$portable" ] && vs=equal
+        printf '%-8s %-14s %-16.16s %-3s %-16.16s %-3s %s (%s)\n' "$name" "$r" "$portable" \
+            "${letter_of[$portable]}" "$platform" "${letter_of[$platform]}" "$vs" "$t"
+    done
+fi
 if [ "$failed" -ne 0 ]; then
     echo "conformance matrix: FAILED" >&2
     exit 1
