@@ -41,7 +41,9 @@ export RUST_BACKTRACE=0
 # what is missing or stale, and `cargo miri test` then uses it as it is.
 export MIRI_SYSROOT="$work/sysroot"
 
-if ! rustup toolchain list | grep -q "^$toolchain"; then
+# (Lists read whole before grep: under pipefail an early exit of `grep -q` could fail the pipe.)
+toolchains=$(rustup toolchain list)
+if ! grep -q "^$toolchain" <<<"$toolchains"; then
     timeout "$limit" rustup toolchain install "$toolchain" --profile minimal --component miri,rust-src
 fi
 installed=$(rustup +"$toolchain" component list --installed)
