@@ -10,6 +10,8 @@
 //! function's branches and callers care about. Per function, one ignored test checks all 2^32
 //! patterns: `SAMEBITS_OPENCL_EXHAUSTIVE=1 cargo test --release -p samebits-tests --test
 //! opencl_math_f32 -- --ignored`.
+// WebAssembly has no OpenCL (the harness only refuses there), so these tests do not exist there.
+#![cfg(not(target_family = "wasm"))]
 
 use samebits::math::{exp, ln, sigmoid, sqrt, tanh};
 use samebits_gpu_kernels::{MATH_F32, MATH_F32_TESTS, TRAIN_F32};

@@ -5,6 +5,8 @@
 //! inputs and compares every output with the Rust function's. Without an OpenCL device the tests
 //! print why and pass, unless `SAMEBITS_REQUIRE_OPENCL` is set. The sweeps over all 2^32 inputs of
 //! exp, tanh and sigmoid are `#[ignore]`d and also need `SAMEBITS_OPENCL_EXHAUSTIVE=1`.
+// WebAssembly has no OpenCL (the harness only refuses there), so these tests do not exist there.
+#![cfg(not(target_family = "wasm"))]
 
 use samebits::arith::{Arithmetic, Fixed};
 use samebits::fixed::math::{

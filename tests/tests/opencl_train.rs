@@ -7,6 +7,8 @@
 //! optimizers, weight decay, batches of one row, of one chunk, of several chunks with an odd
 //! chunk carried up the tree and with a short last chunk, and (fixed point) saturating deltas.
 //! Without an OpenCL device the tests print why and pass, unless `SAMEBITS_REQUIRE_OPENCL` is set.
+// WebAssembly has no OpenCL (the harness only refuses there), so these tests do not exist there.
+#![cfg(not(target_family = "wasm"))]
 
 use rand_core::SeedableRng;
 use samebits::arith::{Arithmetic, Fixed, Float};
