@@ -2,8 +2,9 @@
 # Cross-platform conformance matrix: builds the `samebits` command for each platform, runs the
 # default training run on both arithmetic paths (`samebits train --json --threads 1`, float
 # and `--path fixed`), and compares each digest with the golden value in tests/src/golden.rs
-# (DEFAULT_RUN, DEFAULT_FIXED_RUN). Prints platform × path → digest ✓/✗; any mismatch or
-# failure fails the command.
+# (DEFAULT_RUN, DEFAULT_FIXED_RUN); then runs the tests/ crate on the same platform (all but
+# those two default runs). Prints platform × path → digest ✓/✗ and the tests' result; any
+# mismatch or failure fails the command.
 #
 # As a contrast, the rows in CONTRAST_ROWS below also train with `--math platform` (exp, ln
 # and tanh from the platform's C library instead of the contract's): the float default run,
@@ -57,21 +58,43 @@ need_target() {
     rustup target list --installed | grep -qx "$1" || timeout 600 rustup target add "$1"
 }
 
-# Every row builds where scripts/test.sh builds (target/ or $CARGO_TARGET_DIR, target/native;
-# the foreign targets in <that dir>/<triple>/), so that in the test suite the host rows cost no
-# second build and the foreign ones share the host's build scripts and proc-macros.
+# Every row builds where scripts/test.sh builds (target/ or $CARGO_TARGET_DIR; the foreign
+# targets in <that dir>/<triple>/, -C target-cpu=native in target/native), so that in the test
+# suite the x86_64 rows cost no second build and the foreign ones share the host's build
+# scripts and proc-macros.
 host_dir=${SAMEBITS_MATRIX_TARGET_DIR:-${CARGO_TARGET_DIR:-$root/target}}
 native_dir=${SAMEBITS_MATRIX_TARGET_DIR:-$root/target}/native
 
-# Builds `samebits` for a target into DIR; prints the binary path.
+# Builds `samebits` for the current row (`dir`, `triple`, `profile`, `rustflags`); prints the
+# binary path.
 build() {
-    local dir=$1 target=$2 profile=${3:-release}
     local args=(--locked -p samebits-harness --bin samebits --target-dir "$dir")
     [ "$profile" = release ] && args+=(--release)
-    [ -n "$target" ] && args+=(--target "$target")
-    timeout "$limit" cargo build "${args[@]}" >&2 || return 1
-    [ -n "$target" ] && dir="$dir/$target"
-    echo "$dir/$profile/samebits"
+    [ -n "$triple" ] && args+=(--target "$triple")
+    RUSTFLAGS="$rustflags" timeout "$limit" cargo build "${args[@]}" >&2 || return 1
+    local out=$dir
+    [ -n "$triple" ] && out="$out/$triple"
+    echo "$out/$profile/samebits"
+}
+
+# Runs the tests/ crate on the current row, under its runner, except the two default runs
+# (`default_*`), which the row has just run through the command. Its log goes to
+# target/matrix/tests-ROW.log; prints the number of tests passed.
+run_tests() {
+    local args=(--locked -p samebits-tests --target-dir "$dir")
+    [ "$profile" = release ] && args+=(--release)
+    local env=(RUSTFLAGS="$rustflags")
+    if [ -n "$triple" ]; then
+        args+=(--target "$triple")
+        [ "${#runner[@]}" -eq 0 ] ||
+            env+=("CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$triple")_RUNNER=${runner[*]}")
+    fi
+    local log="$work/tests-$row.log"
+    if ! timeout "$limit" env "${env[@]}" cargo test "${args[@]}" -- --skip default_ >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        return 1
+    fi
+    grep -oP '^test result: ok\. \K[0-9]+(?= passed)' "$log" | awk '{n += $1} END {print n + 0}'
 }
 
 # The Windows DLL shim: Rust's std imports ProcessPrng from bcryptprimitives.dll, which
@@ -97,51 +120,52 @@ EOF
     cp "$dll" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
 }
 
-# Sets `bin` and `runner` (an array) for a row, installing what it needs.
+# Sets `bin`, `runner` (an array) and the build settings (`dir`, `triple`, `profile`,
+# `rustflags`, the target's linker variable) for a row, installing what it needs.
 prepare() {
     runner=()
+    dir=$host_dir triple="" profile=release rustflags=""
     case $1 in
-        x86_64) bin=$(build "$host_dir" "") || return 1 ;;
-        x86_64-native) bin=$(RUSTFLAGS="-C target-cpu=native" build "$native_dir" "") || return 1 ;;
-        x86_64-debug) bin=$(build "$host_dir" "" debug) || return 1 ;;
+        x86_64) ;;
+        x86_64-native) dir=$native_dir rustflags="-C target-cpu=native" ;;
+        x86_64-debug) profile=debug ;;
         i686)
             need_apt gcc-i686-linux-gnu libc6-dev-i386-cross libc6-i386 lib32gcc-s1 || return 1
-            need_target i686-unknown-linux-gnu || return 1
+            triple=i686-unknown-linux-gnu
             # Runs natively on the x86_64 kernel (32-bit loader from libc6-i386).
-            bin=$(CARGO_TARGET_I686_UNKNOWN_LINUX_GNU_LINKER=/usr/bin/i686-linux-gnu-gcc \
-                build "$host_dir" i686-unknown-linux-gnu) || return 1
+            export CARGO_TARGET_I686_UNKNOWN_LINUX_GNU_LINKER=/usr/bin/i686-linux-gnu-gcc
             ;;
         aarch64 | riscv64gc | s390x)
-            local arch=${1%gc} triple="$1-unknown-linux-gnu"
+            local arch=${1%gc}
+            triple="$1-unknown-linux-gnu"
             local debian_arch=$arch
             [ "$arch" = aarch64 ] && debian_arch=arm64
             need_apt qemu-user "gcc-$arch-linux-gnu" "libc6-dev-$debian_arch-cross" || return 1
-            need_target "$triple" || return 1
-            local var
-            var=CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$triple")_LINKER
-            bin=$(export "$var=/usr/bin/$arch-linux-gnu-gcc" && build "$host_dir" "$triple") || return 1
+            export "CARGO_TARGET_$(tr 'a-z-' 'A-Z_' <<<"$triple")_LINKER=/usr/bin/$arch-linux-gnu-gcc"
             runner=("/usr/bin/qemu-$arch" -L "/usr/$arch-linux-gnu")
             ;;
         windows)
             need_apt gcc-mingw-w64-x86-64 wine wine64 || return 1
-            need_target x86_64-pc-windows-gnu || return 1
-            bin=$(CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=/usr/bin/x86_64-w64-mingw32-gcc \
-                build "$host_dir" x86_64-pc-windows-gnu) || return 1
-            bin=$bin.exe
+            triple=x86_64-pc-windows-gnu
+            export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=/usr/bin/x86_64-w64-mingw32-gcc
             wine_prefix || return 1
             runner=(wine)
             ;;
         wasm32)
             command -v node >/dev/null || need_apt nodejs
-            need_target wasm32-wasip1 || return 1
-            bin=$(build "$host_dir" wasm32-wasip1) || return 1
-            bin=$bin.wasm
+            triple=wasm32-wasip1
             runner=(node --no-warnings "$root/scripts/wasi-run.mjs")
             ;;
         *)
             echo "unknown row $1 (rows: $ALL_ROWS)" >&2
             return 1
             ;;
+    esac
+    [ -z "$triple" ] || need_target "$triple" || return 1
+    bin=$(build) || return 1
+    case $triple in
+        *windows*) bin=$bin.exe ;;
+        wasm32*) bin=$bin.wasm ;;
     esac
 }
 
@@ -178,6 +202,15 @@ for row in $rows; do
         fi
         printf '%s %s: %s (%ss)\n' "$row" "$path" "$got" "$seconds"
     done
+    tests_started=$(date +%s)
+    if passed=$(run_tests); then
+        results+=("$row|tests|tests/ crate: $passed passed|✓ $(($(date +%s) - tests_started))s")
+    else
+        results+=("$row|tests|tests/ crate FAILED (target/matrix/tests-$row.log)|✗")
+        failed=1
+    fi
+    IFS='|' read -r _ _ what ok <<<"${results[-1]}"
+    printf '%s %s %s\n' "$row" "$what" "$ok"
     if [[ " $CONTRAST_ROWS " == *" $row "* ]]; then
         for run in "${CONTRAST_RUNS[@]}"; do
             IFS='|' read -r name extra <<<"$run"

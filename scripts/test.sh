@@ -47,17 +47,24 @@ step "the GPU conformance script, on PoCL (docs/GPU-CONFORMANCE.md)"
 cargo build --release -p samebits-harness --locked
 scripts/gpu-conformance.sh target/release/samebits
 
-step "golden digests with -C target-cpu=native (AVX2/FMA where the CPU has them)"
-RUSTFLAGS="-C target-cpu=native" cargo test -p samebits-tests --release --locked \
-    --target-dir target/native -- --include-ignored
-
-step "the portable product loop (every target but x86-64) gives the x86-64 SSE2 loop's digests"
-RUSTFLAGS="--cfg samebits_portable" cargo test -p samebits-tests --release --locked \
-    --target-dir target/portable --test training --test layers
-
-step "cross-platform conformance matrix: the default runs on x86_64, i686, aarch64, riscv64gc, s390x and Windows"
-# Installs qemu-user, cross gcc, mingw-w64 and wine when missing; reuses target/ and target/native.
+step "cross-platform conformance matrix: the default runs and the tests/ crate on every platform"
+# x86_64 (release, -C target-cpu=native, debug), i686, aarch64, riscv64gc, s390x, Windows and
+# wasm32-wasip1; every row but x86_64 runs the fixed path's portable product loop, so the matrix
+# also checks it against the SSE2 loop. Installs qemu-user, cross gcc, mingw-w64 and wine when
+# missing; reuses target/.
 scripts/matrix.sh
+
+step "miri: kernel tests and short golden runs on x86_64 (SSE2 loop included) and big-endian s390x"
+# Installs nightly's miri and rust-src when missing; sysroots and builds in target/miri.
+scripts/matrix-miri.sh
+
+step "Cortex-M firmware under qemu-system-arm: Cortex-M3 and Cortex-M4F digests equal the host's"
+# Installs qemu-system-arm and the thumb targets when missing; builds into target/firmware.
+scripts/matrix-firmware.sh
+
+step "Cortex-M firmware: formatting and clippy (its own workspace, both thumb targets)"
+(cd firmware && cargo fmt --check && CARGO_TARGET_DIR="$PWD/../target/firmware" cargo clippy --release \
+    --locked --target thumbv7m-none-eabi --target thumbv7em-none-eabihf -- -D warnings)
 
 step "benchmarks compile and run once (criterion --test mode)"
 cargo bench -p samebits-benches --locked -- --test
