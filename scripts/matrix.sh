@@ -6,6 +6,10 @@
 # those two default runs). Prints platform × path → digest ✓/✗ and the tests' result; any
 # mismatch or failure fails the command.
 #
+# The rows opencl (the first OpenCL device), cortex-m (the firmware on Cortex-M3 and M4F under
+# qemu-system-arm) and miri (the kernel's tests under miri, native and s390x) run the scripts
+# gpu-conformance.sh, matrix-firmware.sh and matrix-miri.sh and take their results.
+#
 # As a contrast, the rows in CONTRAST_ROWS below also train with `--math platform` (exp, ln
 # and tanh from the platform's C library instead of the contract's): the float default run,
 # and the same with tanh (CONTRAST_RUNS), next to the portable digests of the same runs. A
@@ -30,7 +34,7 @@ limit=${SAMEBITS_MATRIX_TIMEOUT:-1200}
 # another (two threads did not shorten the emulated runs on a 2-core machine).
 threads=${SAMEBITS_MATRIX_THREADS:-1}
 
-ALL_ROWS="x86_64 x86_64-native x86_64-debug i686 aarch64 riscv64gc s390x windows wasm32"
+ALL_ROWS="x86_64 x86_64-native x86_64-debug i686 aarch64 riscv64gc s390x windows wasm32 opencl cortex-m miri"
 # Linux (glibc), Windows (MinGW-w64's runtime) and WebAssembly (wasi-libc): three C libraries.
 CONTRAST_ROWS="x86_64 windows wasm32"
 # name|arguments: the default run uses exp and ln (softmax), the tanh run tanh too.
@@ -176,12 +180,56 @@ digest_of() {
     grep -oP '"digest":"\K[0-9a-f]{64}' <<<"$out" || echo "no digest"
 }
 
+# The rows with scripts of their own: runs the script (log in target/matrix/ROW.log), shows its
+# output and takes its rows into the table; a failed script fails the row.
+external_row() {
+    local log="$work/$1.log" rc=0 rows_of=()
+    case $1 in
+        opencl)
+            # The first OpenCL device (PoCL in the test suite): the default runs on the device
+            # and a --device both run of each path, through the GPU conformance script.
+            prepare x86_64 || return 1
+            timeout "$limit" scripts/gpu-conformance.sh "$bin" >"$log" 2>&1 || rc=$?
+            mapfile -t rows_of < <(sed -nE \
+                -e 's/^(float|fixed): digest ([0-9a-f]{64}) \(equal to the golden\).*/opencl|\1|\2|✓/p' \
+                -e 's/^(float|fixed): digest ([0-9a-f]{64}) \(DIFFERENT.*/opencl|\1|\2|✗/p' "$log")
+            ;;
+        cortex-m)
+            timeout "$limit" scripts/matrix-firmware.sh >"$log" 2>&1 || rc=$?
+            mapfile -t rows_of < <(sed -nE \
+                's/^(cortex-m[0-9a-z]+) +(float|fixed) +([^ ]+) +([✓✗]).*/\1|\2|\3|\4 = host/p' "$log")
+            ;;
+        miri)
+            timeout "$limit" scripts/matrix-miri.sh >"$log" 2>&1 || rc=$?
+            mapfile -t rows_of < <(sed -nE \
+                's/^(miri-[a-z0-9_]+) +(kernel tests \+ short goldens) +(.*)$/\1|tests|\2|\3/p' "$log")
+            ;;
+    esac
+    cat "$log"
+    results+=("${rows_of[@]}")
+    if [ "$rc" -ne 0 ] || [ "${#rows_of[@]}" -eq 0 ]; then
+        results+=("$1|-|script failed (exit $rc, log target/matrix/$1.log)|✗")
+        return 1
+    fi
+    local line
+    for line in "${rows_of[@]}"; do
+        [[ $line != *✗* ]] || return 1
+    done
+}
+
 results=()
 contrast=()
 failed=0
 for row in $rows; do
     printf '\n==> matrix row %s\n' "$row"
     started=$(date +%s)
+    case $row in
+        opencl | cortex-m | miri)
+            external_row "$row" || failed=1
+            printf '%s: %ss in all\n' "$row" "$(($(date +%s) - started))"
+            continue
+            ;;
+    esac
     if ! prepare "$row"; then
         results+=("$row|float|build failed|✗" "$row|fixed|build failed|✗")
         failed=1
@@ -234,6 +282,9 @@ for line in "${results[@]}"; do
     IFS='|' read -r r p d ok <<<"$line"
     printf '%-14s %-6s %-64s %s\n' "$r" "$p" "$d" "$ok"
 done
+printf '(opencl: the first OpenCL device, through scripts/gpu-conformance.sh; cortex-m: the firmware\n'
+printf "run of firmware/train.args, ✓ = host: equal to the host's samebits train with those flags;\n"
+printf 'miri: the kernel tests under miri, short golden runs included.)\n'
 if [ "${#contrast[@]}" -gt 0 ]; then
     # Equal digests share a letter, so the table shows at a glance which runs agree.
     declare -A letter_of=()

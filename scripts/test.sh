@@ -43,24 +43,14 @@ cargo test --workspace --locked
 step "tests, release build, including the slow golden runs at 2, 3 and 7 threads"
 cargo test --workspace --release --locked -- --include-ignored
 
-step "the GPU conformance script, on PoCL (docs/GPU-CONFORMANCE.md)"
-cargo build --release -p samebits-harness --locked
-scripts/gpu-conformance.sh target/release/samebits
-
 step "cross-platform conformance matrix: the default runs and the tests/ crate on every platform"
 # x86_64 (release, -C target-cpu=native, debug), i686, aarch64, riscv64gc, s390x, Windows and
 # wasm32-wasip1; every row but x86_64 runs the fixed path's portable product loop, so the matrix
-# also checks it against the SSE2 loop. Installs qemu-user, cross gcc, mingw-w64 and wine when
-# missing; reuses target/.
+# also checks it against the SSE2 loop. Then OpenCL on PoCL (scripts/gpu-conformance.sh, so the
+# GPU check cannot rot), the Cortex-M3/M4F firmware under qemu-system-arm and miri (native and
+# s390x). Installs qemu-user, qemu-system-arm, cross gcc, mingw-w64, wine and nightly's miri
+# when missing; reuses target/.
 scripts/matrix.sh
-
-step "miri: kernel tests and short golden runs on x86_64 (SSE2 loop included) and big-endian s390x"
-# Installs nightly's miri and rust-src when missing; sysroots and builds in target/miri.
-scripts/matrix-miri.sh
-
-step "Cortex-M firmware under qemu-system-arm: Cortex-M3 and Cortex-M4F digests equal the host's"
-# Installs qemu-system-arm and the thumb targets when missing; builds into target/firmware.
-scripts/matrix-firmware.sh
 
 step "Cortex-M firmware: formatting and clippy (its own workspace, both thumb targets)"
 (cd firmware && cargo fmt --check && CARGO_TARGET_DIR="$PWD/../target/firmware" cargo clippy --release \
