@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
 started=$(date +%s)
+# Each step's header says how long the suite has run so far, so slow steps show in the log.
+step() { printf '\n==> [%ss] %s\n' "$(($(date +%s) - started))" "$*"; }
 
 step "toolchain: rustfmt, clippy and the thumbv7em-none-eabihf target"
 installed_components=$(rustup component list --installed)
