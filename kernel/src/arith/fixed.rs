@@ -332,6 +332,12 @@ impl Arithmetic for Fixed {
     fn param_bits(p: Param) -> u32 {
         p.to_bits() as u32
     }
+    fn param_from_bits(bits: u32) -> Param {
+        Param::from_bits(bits as i32)
+    }
+    fn act_bits(a: Act) -> u32 {
+        a.to_bits() as u32
+    }
     fn param_is_finite(_: Param) -> bool {
         true
     }

@@ -198,6 +198,12 @@ impl<M: ElementaryF32> Arithmetic for FloatWith<M> {
     fn param_bits(p: f32) -> u32 {
         canonical_bits(p)
     }
+    fn param_from_bits(bits: u32) -> f32 {
+        f32::from_bits(bits)
+    }
+    fn act_bits(a: f32) -> u32 {
+        canonical_bits(a)
+    }
     fn param_is_finite(p: f32) -> bool {
         p.is_finite()
     }

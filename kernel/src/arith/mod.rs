@@ -197,6 +197,11 @@ pub trait Arithmetic: Copy + Debug + Default + Send + Sync + 'static {
 
     /// The 32 bits a parameter is hashed as (NUMERICS.md §11).
     fn param_bits(p: Self::Param) -> u32;
+    /// The parameter whose raw bits are `bits` (the inverse of [`Arithmetic::param_bits`]
+    /// except for NaN payloads), for reading saved values back.
+    fn param_from_bits(bits: u32) -> Self::Param;
+    /// The 32 bits of an activation: its IEEE bits (NaN as in §11), or its raw fixed-point word.
+    fn act_bits(a: Self::Act) -> u32;
     /// Whether a parameter, gradient or loss is a real number (always, in fixed point).
     fn param_is_finite(p: Self::Param) -> bool;
     /// Whether a loss is a real number.

@@ -29,11 +29,13 @@
 mod error;
 mod init;
 mod layout;
+mod observe;
 mod spec;
 mod trainer;
 
 pub use error::{NonFinite, SetupError, Tensor};
 pub use init::Init;
 pub use layout::BufferSizes;
+pub use observe::{NoObserver, Op, StepObserver};
 pub use spec::{LayerSpec, MlpSpec, DEFAULT_MAX_LAYERS};
 pub use trainer::{Batch, Buffers, Trainer};

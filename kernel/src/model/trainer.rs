@@ -4,6 +4,7 @@
 //! Written once for both arithmetic paths ([`Arithmetic`]).
 
 use super::layout::ScratchPlan;
+use super::observe::{NoObserver, Op, StepObserver};
 use super::{BufferSizes, Init, LayerSpec, MlpSpec, NonFinite, SetupError, Tensor, DEFAULT_MAX_LAYERS};
 use crate::arith::{Arithmetic, Float};
 use crate::digest::{digest_words, Digest};
@@ -239,6 +240,21 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
     /// If the batch is empty or larger than `max_batch`, or an index or label is out of range
     /// (the harness validates data before training).
     pub fn train_step<E: Executor>(&mut self, exec: &E, batch: &Batch<'_, N::Act>) -> Result<N::Act, NonFinite> {
+        self.train_step_observed(exec, batch, &mut NoObserver)
+    }
+
+    /// [`Trainer::train_step`], calling `observer` after each layer operation (see
+    /// [`StepObserver`] for the order). An observer that only reads leaves every bit as
+    /// `train_step` computes it.
+    ///
+    /// # Panics
+    /// As [`Trainer::train_step`].
+    pub fn train_step_observed<E: Executor, O: StepObserver<N>>(
+        &mut self,
+        exec: &E,
+        batch: &Batch<'_, N::Act>,
+        observer: &mut O,
+    ) -> Result<N::Act, NonFinite> {
         let rows = batch.indices.len();
         assert!(rows > 0 && rows <= self.max_batch, "batch of {rows} rows for buffers of {}", self.max_batch);
         let step = self.steps + 1;
@@ -260,15 +276,22 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
         let offsets = &self.offsets;
         let params: &[N::Param] = self.bufs.params;
         weight_operands::<N, E, L>(exec, spec, offsets, params, s.weight_ops, &saturated);
-        forward(exec, spec, params, &mut s, rows, &saturated);
+        forward(exec, spec, params, &mut s, rows, &saturated, &mut |layer, z| {
+            observer.activations(step, layer, Op::Forward, z)
+        });
 
         let loss = loss_and_output_gradient(exec, spec.classes(), batch, &mut s, rows, &saturated);
         if !N::act_is_finite(loss) {
             return Err(nonfinite(None, Tensor::Loss, 0));
         }
 
-        backward(exec, spec, offsets, params, &mut s, rows, &saturated);
+        backward(exec, spec, offsets, params, &mut s, rows, &saturated, &mut |layer, dz| {
+            observer.params(step, layer, Op::Backward, dz)
+        });
         combine_partials::<N, E, L>(exec, spec, offsets, s.partials, self.bufs.grads, chunk_count(rows), &saturated);
+        for (l, (layer, &offset)) in spec.layers().iter().zip(offsets).enumerate() {
+            observer.params(step, l + 1, Op::Gradients, &mut self.bufs.grads[offset..][..layer.dense.params_len()]);
+        }
         if let Some((layer, tensor, index)) = first_nonfinite::<N>(spec.layers(), self.bufs.grads, true) {
             return Err(nonfinite(Some(layer), tensor, index));
         }
@@ -295,6 +318,9 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
                     sat.add_to(saturated_ref);
                 });
             }
+        }
+        for (l, (layer, &offset)) in self.spec.layers().iter().zip(&self.offsets).enumerate() {
+            observer.params(step, l + 1, Op::Update, &mut self.bufs.params[offset..][..layer.dense.params_len()]);
         }
         self.steps = step;
         self.saturations += saturated.into_inner() as u64;
@@ -326,7 +352,7 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
         for (x, y) in features.chunks(max_batch * inputs).zip(labels.chunks(max_batch)) {
             let rows = y.len();
             s.input[..x.len()].copy_from_slice(x);
-            forward(exec, &self.spec, params, &mut s, rows, &saturated);
+            forward(exec, &self.spec, params, &mut s, rows, &saturated, &mut |_, _| {});
             let logits = &s.acts[s.acts.len() - 1][..rows * classes];
             correct += logits.chunks_exact(classes).zip(y).filter(|(z, y)| argmax(z) == **y as usize).count();
         }
@@ -394,6 +420,7 @@ fn forward<N: Arithmetic, E: Executor, const L: usize>(
     s: &mut Scratch<'_, N, L>,
     rows: usize,
     saturated: &AtomicU32,
+    observe: &mut dyn FnMut(usize, &mut [N::Act]),
 ) {
     let mut offset = 0;
     for (l, layer) in spec.layers().iter().enumerate() {
@@ -420,6 +447,7 @@ fn forward<N: Arithmetic, E: Executor, const L: usize>(
             }
             sat.add_to(saturated);
         });
+        observe(l + 1, &mut after[0][..rows * d.outputs]);
     }
 }
 
@@ -458,6 +486,7 @@ fn loss_and_output_gradient<N: Arithmetic, E: Executor, const L: usize>(
 /// Backward pass: per layer, chunk partials of the parameter gradients, then the gradient of
 /// the layer's input through the previous activation (§6.1, §6.2, §5.2). Where operands are
 /// copies (§13.2), each layer's deltas are converted first.
+#[allow(clippy::too_many_arguments)]
 fn backward<N: Arithmetic, E: Executor, const L: usize>(
     exec: &E,
     spec: &MlpSpec<L>,
@@ -466,6 +495,7 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
     s: &mut Scratch<'_, N, L>,
     rows: usize,
     saturated: &AtomicU32,
+    observe: &mut dyn FnMut(usize, &mut [N::Param]),
 ) {
     let layers = spec.layers();
     let stride = spec.params_len();
@@ -476,6 +506,7 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
     for l in (0..layers.len()).rev() {
         let layer = &layers[l];
         let d = layer.dense;
+        observe(l + 1, &mut dz_buf[..rows * d.outputs]);
         let dz: &[N::Param] = &dz_buf[..rows * d.outputs];
         let dz_ops: &[N::Operand] = match N::param_operands(dz) {
             Some(values) => values,
@@ -676,6 +707,56 @@ mod tests {
         assert_eq!((err.step, err.layer, err.tensor, err.index), (1, Some(1), Tensor::Weights, 3));
         let message = std::format!("{err}");
         assert!(message.contains("step 1") && message.contains("layer 1 weights (element 3)"), "{message}");
+    }
+
+    /// Records `(step, layer, op, len)` of every observed tensor.
+    struct Log(Vec<(u64, usize, Op, usize)>);
+
+    impl StepObserver<Float> for Log {
+        fn activations(&mut self, step: u64, layer: usize, op: Op, values: &mut [f32]) {
+            self.0.push((step, layer, op, values.len()));
+        }
+        fn params(&mut self, step: u64, layer: usize, op: Op, values: &mut [f32]) {
+            self.0.push((step, layer, op, values.len()));
+        }
+    }
+
+    #[test]
+    fn the_observer_sees_every_operation_in_order_and_changes_nothing() {
+        let spec: MlpSpec<4> = MlpSpec::new(2, &[4], 2, Activation::Tanh).unwrap();
+        let optimizer = Optimizer::Sgd(SGD);
+        let sizes = Trainer::<Float, 4>::sizes(&spec, &optimizer, 2);
+        let batch = Batch { features: &X, labels: &[0, 1], indices: &[0, 1] };
+        let mut digests = Vec::new();
+        let mut log = Log(Vec::new());
+        for observed in [false, true] {
+            let mut owned = Owned::new(&sizes);
+            let mut trainer = Trainer::<Float, 4>::new(spec.clone(), optimizer, 2, owned.buffers()).unwrap();
+            trainer.init_params(Init::GlorotUniform, &mut Xoshiro128PlusPlus::seed_from_u64(1));
+            for _ in 0..2 {
+                if observed {
+                    trainer.train_step_observed(&Sequential, &batch, &mut log).unwrap();
+                } else {
+                    trainer.train_step(&Sequential, &batch).unwrap();
+                }
+            }
+            digests.push(trainer.digest());
+        }
+        assert_eq!(digests[0], digests[1]);
+        // Two rows; layer 1 is 2→4 (12 parameters), layer 2 is 4→2 (10 parameters).
+        let step = |s| {
+            [
+                (s, 1, Op::Forward, 8),
+                (s, 2, Op::Forward, 4),
+                (s, 2, Op::Backward, 4),
+                (s, 1, Op::Backward, 8),
+                (s, 1, Op::Gradients, 12),
+                (s, 2, Op::Gradients, 10),
+                (s, 1, Op::Update, 12),
+                (s, 2, Op::Update, 10),
+            ]
+        };
+        assert_eq!(log.0, [step(1), step(2)].concat());
     }
 
     #[test]
