@@ -29,6 +29,16 @@ enum Command {
     Train(TrainArgs),
     /// List the OpenCL platforms and devices, and whether each can run the training step.
     Devices,
+    /// Print the environment fingerprint: hardware, software and system settings, each entry
+    /// marked if it can change the bits of a run (docs/ENV.md).
+    Env(EnvArgs),
+}
+
+#[derive(Args, Debug)]
+struct EnvArgs {
+    /// Print one JSON object instead of the human-readable sections.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -199,6 +209,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
     let args = match cli.command {
         Command::Train(args) => args,
         Command::Devices => return devices_command(out, err),
+        Command::Env(args) => return env_command(&args, out),
     };
     let config = args.config();
     if let Err(message) = config.validate() {
@@ -292,6 +303,21 @@ fn devices_command(out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         if writeln!(out, "{text}").is_err() {
             return EXIT_FAILURE;
         }
+    }
+    0
+}
+
+/// `samebits env`: the environment fingerprint, as sections or one JSON object. Exit 0 even
+/// where something cannot be read (it says so); 1 only if the output cannot be written.
+fn env_command(args: &EnvArgs, out: &mut dyn Write) -> i32 {
+    let fingerprint = crate::env::Fingerprint::collect();
+    let written = if args.json {
+        writeln!(out, "{}", fingerprint.to_json_string())
+    } else {
+        write!(out, "{}", fingerprint.to_text())
+    };
+    if written.is_err() {
+        return EXIT_FAILURE;
     }
     0
 }
