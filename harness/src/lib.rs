@@ -14,4 +14,5 @@ pub mod env;
 pub mod executor;
 pub mod opencl;
 pub mod platform_math;
+pub mod plot;
 pub mod train;
