@@ -1,5 +1,5 @@
 //! Records, for `samebits env`, what is known only while building: the compiler's version, the
-//! target triple and the libm version the kernel was locked to.
+//! target triple, and the versions of libm and fixed the kernel was locked to.
 
 use std::process::Command;
 
@@ -20,8 +20,12 @@ fn main() {
     let lock = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock");
     println!("cargo:rerun-if-changed={lock}");
     println!("cargo:rerun-if-changed=build.rs");
-    let libm = std::fs::read_to_string(lock).ok().and_then(|text| locked_versions(&text, "libm"));
-    println!("cargo:rustc-env=SAMEBITS_BUILD_LIBM={}", libm.as_deref().unwrap_or("unknown"));
+    let text = std::fs::read_to_string(lock).unwrap_or_default();
+    // The two crates whose code computes values of a training run (NUMERICS.md §4, §13.1).
+    for (name, var) in [("libm", "SAMEBITS_BUILD_LIBM"), ("fixed", "SAMEBITS_BUILD_FIXED")] {
+        let version = locked_versions(&text, name);
+        println!("cargo:rustc-env={var}={}", version.as_deref().unwrap_or("unknown"));
+    }
 }
 
 /// The versions of package `name` in a Cargo.lock, joined with ", " (one in this workspace).

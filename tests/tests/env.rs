@@ -63,6 +63,7 @@ fn env_json_has_every_group_and_key() {
         "software.rustc_version",
         "software.target",
         "software.libm_version",
+        "software.fixed_version",
         "software.opencl_loader",
         "software.opencl_icd_files",
         "system.threads",
@@ -86,28 +87,40 @@ fn env_json_has_every_group_and_key() {
     assert!(structured.get("hardware.cpu_model").is_some());
 }
 
+/// The version of `name` in Cargo.lock and the exact version Cargo.toml pins it to.
+fn locked_and_pinned(name: &str) -> (&'static str, &'static str) {
+    let mut lines = include_str!("../../Cargo.lock").lines();
+    let locked = lines
+        .by_ref()
+        .position(|l| l == format!("name = \"{name}\""))
+        .and(lines.next())
+        .and_then(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("{name} not in Cargo.lock"));
+    let pinned = include_str!("../../Cargo.toml")
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} = {{ version = \"=")))
+        .and_then(|l| l.split('"').next())
+        .unwrap_or_else(|| panic!("{name} not pinned in Cargo.toml"));
+    (locked, pinned)
+}
+
 /// The libm the kernel is compiled with is the one pinned in Cargo.toml and locked in
 /// Cargo.lock (its bits are part of the contract, NUMERICS.md §4).
 #[test]
 fn libm_version_is_the_locked_one() {
-    let lock = include_str!("../../Cargo.lock");
-    let mut lines = lock.lines();
-    let locked = lines
-        .by_ref()
-        .position(|l| l == "name = \"libm\"")
-        .and(lines.next())
-        .and_then(|l| l.strip_prefix("version = \""))
-        .and_then(|v| v.strip_suffix('"'))
-        .expect("libm in Cargo.lock");
-    let manifest = include_str!("../../Cargo.toml");
-    let pinned = manifest
-        .lines()
-        .find_map(|l| l.strip_prefix("libm = { version = \"="))
-        .and_then(|l| l.split('"').next())
-        .expect("libm pinned in Cargo.toml");
+    let (locked, pinned) = locked_and_pinned("libm");
     assert_eq!(locked, pinned);
     assert_eq!(entry(&env_json(), "software.libm_version")["value"], locked);
     assert_eq!(samebits_harness::env::software::LIBM_VERSION, locked);
+}
+
+/// Likewise the crate `fixed`, whose conversions the fixed path uses (NUMERICS.md §13.1).
+#[test]
+fn fixed_version_is_the_locked_one() {
+    let (locked, pinned) = locked_and_pinned("fixed");
+    assert_eq!(locked, pinned);
+    assert_eq!(entry(&env_json(), "software.fixed_version")["value"], locked);
 }
 
 /// Rust never sets flush-to-zero or denormals-are-zero (NUMERICS.md §10), and the report

@@ -10,6 +10,8 @@ pub const TARGET: &str = env!("SAMEBITS_BUILD_TARGET");
 /// The libm version the kernel was compiled with, from the workspace's Cargo.lock ("unknown"
 /// when built without it).
 pub const LIBM_VERSION: &str = env!("SAMEBITS_BUILD_LIBM");
+/// The version of the crate `fixed` the kernel was compiled with, from the same lock file.
+pub const FIXED_VERSION: &str = env!("SAMEBITS_BUILD_FIXED");
 
 /// Where the OpenCL ICD loader looks for driver files by default (Khronos and ocl-icd loaders).
 #[cfg(not(windows))]
@@ -75,6 +77,9 @@ pub fn opencl_loader() -> String {
 /// The ICD files that name OpenCL drivers: those of `OCL_ICD_VENDORS` when it names a
 /// directory or file, else those of /etc/OpenCL/vendors, each with the library it names.
 pub fn opencl_icd_files() -> String {
+    if cfg!(target_family = "wasm") {
+        return "none (no OpenCL on this platform)".into();
+    }
     #[cfg(windows)]
     {
         "in the registry (HKLM\\SOFTWARE\\Khronos\\OpenCL\\Vendors), not read".into()
@@ -122,6 +127,7 @@ const WHY_TARGET: &str = "the contract holds on every target; the platform matri
 const WHY_PROFILE: &str =
     "debug and release builds perform the same operations in the same order; the tests assert the same digest";
 const WHY_LIBM: &str = "exp, ln, tanh and sqrt of the float path are libm's (NUMERICS.md §4): another libm version may return other bits, which is why it is pinned exactly";
+const WHY_FIXED: &str = "the fixed path converts decimal text and floats to fixed point with the crate fixed (NUMERICS.md §13.1): another version may round otherwise, which is why it is pinned exactly";
 const WHY_LOADER: &str =
     "the ICD loader only forwards calls to a driver; the devices and drivers are reported and checked on their own";
 const WHY_ICD: &str = "these files choose which drivers are listed; each device is checked on its own and refused if it lacks what the contract needs";
@@ -129,7 +135,10 @@ const WHY_ICD: &str = "these files choose which drivers are listed; each device 
 /// The software entries.
 pub fn entries() -> Vec<Entry> {
     let not_readable = || "not readable here".to_string();
-    let os = format!("{} ({} family)", super::os(), std::env::consts::FAMILY);
+    let os = match std::env::consts::FAMILY {
+        "" => super::os().to_string(),
+        family => format!("{} ({family} family)", super::os()),
+    };
     vec![
         Entry::new("software.os", "operating system", os, false, WHY_OS),
         Entry::new("software.os_release", "OS release", os_release().unwrap_or_else(not_readable), false, WHY_OS),
@@ -158,6 +167,7 @@ pub fn entries() -> Vec<Entry> {
             WHY_PROFILE,
         ),
         Entry::new("software.libm_version", "libm version", LIBM_VERSION, true, WHY_LIBM),
+        Entry::new("software.fixed_version", "fixed crate version", FIXED_VERSION, true, WHY_FIXED),
         Entry::new("software.opencl_loader", "OpenCL loader", opencl_loader(), false, WHY_LOADER),
         Entry::new("software.opencl_icd_files", "OpenCL ICD files", opencl_icd_files(), false, WHY_ICD),
     ]
@@ -182,5 +192,6 @@ mod tests {
         assert!(RUSTC_VERSION.starts_with("rustc "), "{RUSTC_VERSION}");
         assert!(TARGET.contains('-'), "{TARGET}");
         assert!(LIBM_VERSION.split('.').count() == 3, "{LIBM_VERSION}");
+        assert!(FIXED_VERSION.split('.').count() == 3, "{FIXED_VERSION}");
     }
 }
