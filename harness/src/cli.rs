@@ -109,6 +109,14 @@ struct TrainArgs {
     /// Print one JSON object instead of the human-readable report.
     #[arg(long)]
     json: bool,
+    /// After training, draw the mean training loss and the test accuracy per epoch, in two
+    /// panels, as an SVG file. An existing file is refused and left as it was (exit 1, after
+    /// the run's report) unless --overwrite is given.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// Let --plot replace an existing file.
+    #[arg(long, requires = "plot")]
+    overwrite: bool,
 }
 
 fn parse_activation(s: &str) -> Result<Activation, String> {
@@ -222,7 +230,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
         return EXIT_FAILURE;
     }
     match train_command(&config, args.json, out) {
-        Ok(()) => 0,
+        Ok(result) => match &args.plot {
+            None => 0,
+            Some(path) => plot_command(path, args.overwrite, &config, &result, args.json, out, err),
+        },
         Err(message) => {
             let _ = writeln!(err, "samebits: error: {message}");
             EXIT_FAILURE
@@ -322,7 +333,7 @@ fn env_command(args: &EnvArgs, out: &mut dyn Write) -> i32 {
     0
 }
 
-fn train_command(config: &TrainConfig, json: bool, out: &mut dyn Write) -> Result<(), String> {
+fn train_command(config: &TrainConfig, json: bool, out: &mut dyn Write) -> Result<RunResult, String> {
     let (train_set, test_set) = load_data(config)?;
     let describe = describe_run(config, &train_set, &test_set);
     let total_steps = config.epochs as u64 * train_set.rows().div_ceil(config.batch) as u64;
@@ -359,7 +370,32 @@ fn train_command(config: &TrainConfig, json: bool, out: &mut dyn Write) -> Resul
         }
         writeln!(out, "digest {}", result.digest).map_err(io)?;
     }
-    Ok(())
+    Ok(result)
+}
+
+/// `train --plot FILE.svg`: drawn after the report, so that a plot that cannot be written
+/// costs nothing of the run's result; then one line on `err` and exit 1.
+fn plot_command(
+    path: &std::path::Path,
+    overwrite: bool,
+    config: &TrainConfig,
+    result: &RunResult,
+    json: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let digest = result.digest.to_string();
+    let title = format!("samebits train · seed {} · digest {}…", config.seed, &digest[..digest.len().min(16)]);
+    let figure = crate::plot::training_figure(&title, &result.epochs);
+    if let Err(e) = crate::plot::save(path, &crate::plot::render_figure_svg(&figure), overwrite) {
+        let _ = writeln!(err, "samebits: error: {}", crate::plot::save_error(path, &e));
+        return EXIT_FAILURE;
+    }
+    // --json keeps stdout one JSON object.
+    if !json && writeln!(out, "plot written to {}", path.display()).is_err() {
+        return EXIT_FAILURE;
+    }
+    0
 }
 
 /// Which device ran the steps, for the human report.
