@@ -29,6 +29,10 @@ enum Command {
     Train(TrainArgs),
     /// List the OpenCL platforms and devices, and whether each can run the training step.
     Devices,
+    /// Compare two traces of `samebits train --trace`: exit 0 when identical, 1 when they
+    /// differ (first step, operation, tensor and element, then the header differences), 2 when
+    /// one cannot be read.
+    Compare(CompareArgs),
     /// Print the environment fingerprint: hardware, software and system settings, each entry
     /// marked if it can change the bits of a run (docs/ENV.md).
     Env(EnvArgs),
@@ -39,6 +43,23 @@ struct EnvArgs {
     /// Print one JSON object instead of the human-readable sections.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args, Debug)]
+struct CompareArgs {
+    /// The first trace.
+    #[arg(value_name = "A")]
+    a: PathBuf,
+    /// The second trace.
+    #[arg(value_name = "B")]
+    b: PathBuf,
+    /// Also draw both loss curves and the divergence per step (largest distance in ulps
+    /// between the runs' parameters, log scale) as an SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// Let --plot replace an existing file.
+    #[arg(long, requires = "plot")]
+    overwrite: bool,
 }
 
 #[derive(Args, Debug)]
@@ -109,6 +130,18 @@ struct TrainArgs {
     /// Print one JSON object instead of the human-readable report.
     #[arg(long)]
     json: bool,
+    /// Write a trace of the run (docs/TRACE.md): a header, then one record per step with the
+    /// loss and a digest of every parameter tensor, flushed as it goes. `samebits compare`
+    /// compares two.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// What the trace records: steps, or ops (also every layer operation's digest; CPU only).
+    #[arg(long, value_enum, default_value_t = crate::trace::Level::Steps, requires = "trace")]
+    trace_level: crate::trace::Level,
+    /// Also record every parameter's bits every N steps (they are always recorded after each
+    /// epoch's last step), so that `compare` can name the element and its distance in ulps.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "trace")]
+    trace_values: u64,
     /// After training, draw the mean training loss and the test accuracy per epoch, in two
     /// panels, as an SVG file. An existing file is refused and left as it was (exit 1, after
     /// the run's report) unless --overwrite is given.
@@ -128,6 +161,21 @@ fn parse_init(s: &str) -> Result<Init, String> {
 }
 
 impl TrainArgs {
+    /// The trace's options, with the file to write.
+    fn trace(&self) -> Option<(PathBuf, crate::trace::TraceOptions)> {
+        let options =
+            crate::trace::TraceOptions { level: self.trace_level, values_every: self.trace_values, fault: None };
+        self.trace.clone().map(|path| (path, options))
+    }
+
+    /// Layer operations are observed in the CPU's step only.
+    fn check_trace(&self, config: &TrainConfig) -> Result<(), String> {
+        if self.trace_level == crate::trace::Level::Ops && config.device != DeviceKind::Cpu {
+            return Err("--trace-level ops needs --device cpu (the OpenCL step is not observed layer by layer)".into());
+        }
+        Ok(())
+    }
+
     fn config(&self) -> TrainConfig {
         let threads = self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let data = match &self.data {
@@ -217,10 +265,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
     let args = match cli.command {
         Command::Train(args) => args,
         Command::Devices => return devices_command(out, err),
+        Command::Compare(args) => {
+            let plot = args.plot.as_deref().map(|p| (p, args.overwrite));
+            return crate::trace::compare_command(&args.a, &args.b, plot, out, err);
+        }
         Command::Env(args) => return env_command(&args, out),
     };
     let config = args.config();
-    if let Err(message) = config.validate() {
+    if let Err(message) = config.validate().and_then(|()| args.check_trace(&config)) {
         let _ = writeln!(err, "samebits: error: {message}");
         return EXIT_USAGE;
     }
@@ -229,7 +281,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
         let _ = writeln!(err, "samebits: error: {message}");
         return EXIT_FAILURE;
     }
-    match train_command(&config, args.json, out) {
+    match train_command(&config, args.json, args.trace(), out) {
         Ok(result) => match &args.plot {
             None => 0,
             Some(path) => plot_command(path, args.overwrite, &config, &result, args.json, out, err),
@@ -333,17 +385,30 @@ fn env_command(args: &EnvArgs, out: &mut dyn Write) -> i32 {
     0
 }
 
-fn train_command(config: &TrainConfig, json: bool, out: &mut dyn Write) -> Result<RunResult, String> {
+fn train_command(
+    config: &TrainConfig,
+    json: bool,
+    trace: Option<(PathBuf, crate::trace::TraceOptions)>,
+    out: &mut dyn Write,
+) -> Result<RunResult, String> {
     let (train_set, test_set) = load_data(config)?;
+    let mut tracer = match trace {
+        None => None,
+        Some((path, options)) => Some(crate::trace::Tracer::create(&path, options, config, &train_set, &test_set)?),
+    };
+    let mut run = |progress: &mut dyn Progress| match tracer.as_mut() {
+        None => train::run(config, &train_set, &test_set, progress),
+        Some(tracer) => train::run_traced(config, &train_set, &test_set, progress, tracer),
+    };
     let describe = describe_run(config, &train_set, &test_set);
     let total_steps = config.epochs as u64 * train_set.rows().div_ceil(config.batch) as u64;
     let result = if json {
-        train::run(config, &train_set, &test_set, &mut train::Quiet).map_err(|e| e.to_string())?
+        run(&mut train::Quiet).map_err(|e| e.to_string())?
     } else {
         writeln!(out, "{}", crate::env::summary(config.threads)).map_err(io)?;
         writeln!(out, "{describe}").map_err(io)?;
         let mut progress = HumanProgress::new(total_steps, config.epochs, out);
-        let result = train::run(config, &train_set, &test_set, &mut progress);
+        let result = run(&mut progress);
         progress.bar.finish_and_clear();
         progress.failed.map_or(Ok(()), Err)?;
         result.map_err(|e| e.to_string())?

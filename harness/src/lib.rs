@@ -15,4 +15,5 @@ pub mod executor;
 pub mod opencl;
 pub mod platform_math;
 pub mod plot;
+pub mod trace;
 pub mod train;

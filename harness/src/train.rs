@@ -9,6 +9,7 @@ use crate::data::Dataset;
 use crate::executor::HostExecutor;
 use crate::opencl::{locate_param, DevicePath, Gpu, OpenClTrainer, StepError};
 use crate::platform_math::PlatformFloat;
+use crate::trace::Tracer;
 use rand_core::SeedableRng;
 use samebits::arith::{Arithmetic, Fixed, Float};
 use samebits::digest::Digest;
@@ -135,12 +136,44 @@ pub fn run(
     test: &Dataset,
     progress: &mut dyn Progress,
 ) -> Result<RunResult, RunError> {
+    run_with(config, train, test, progress, None)
+}
+
+/// [`run`], recording every step in `tracer` (docs/TRACE.md) and ending the trace with how the
+/// run ended.
+pub fn run_traced(
+    config: &TrainConfig,
+    train: &Dataset,
+    test: &Dataset,
+    progress: &mut dyn Progress,
+    tracer: &mut Tracer,
+) -> Result<RunResult, RunError> {
+    let result = if tracer.observes() && config.device != DeviceKind::Cpu {
+        Err(RunError::Other(
+            "--trace-level ops needs --device cpu (the OpenCL step is not observed layer by layer)".into(),
+        ))
+    } else {
+        run_with(config, train, test, progress, Some(&mut *tracer))
+    };
+    tracer.end(&result);
+    let result = result?;
+    tracer.check().map_err(RunError::Other)?;
+    Ok(result)
+}
+
+fn run_with(
+    config: &TrainConfig,
+    train: &Dataset,
+    test: &Dataset,
+    progress: &mut dyn Progress,
+    trace: Option<&mut Tracer>,
+) -> Result<RunResult, RunError> {
     config.check_math().map_err(RunError::Other)?;
     match (config.path, config.math) {
-        (PathKind::Float, MathKind::Portable) => run_on::<Float, Float>(config, train, test, progress),
+        (PathKind::Float, MathKind::Portable) => run_on::<Float, Float>(config, train, test, progress, trace),
         // CPU only (`check_math`): no device is opened, so no OpenCL program stands in for it.
-        (PathKind::Float, MathKind::Platform) => run_on::<PlatformFloat, Float>(config, train, test, progress),
-        (PathKind::Fixed, _) => run_on::<Fixed, Fixed>(config, train, test, progress),
+        (PathKind::Float, MathKind::Platform) => run_on::<PlatformFloat, Float>(config, train, test, progress, trace),
+        (PathKind::Fixed, _) => run_on::<Fixed, Fixed>(config, train, test, progress, trace),
     }
 }
 
@@ -151,6 +184,7 @@ fn run_on<N, D>(
     train: &Dataset,
     test: &Dataset,
     progress: &mut dyn Progress,
+    mut trace: Option<&mut Tracer>,
 ) -> Result<RunResult, RunError>
 where
     N: Arithmetic,
@@ -209,18 +243,40 @@ where
         order.extend(0..train.rows() as u32);
         shuffle(&mut order_rng, &mut order);
         let mut on_step = |steps| progress.step(steps);
-        let train_loss = match (&mut device, config.device) {
-            (Some(device), DeviceKind::Both) => {
-                both_epoch(&mut trainer, device, &exec, &train_x, &train.labels, &order, config.batch, &mut on_step)?
+        let train_loss = match (&mut device, config.device, trace.as_deref_mut()) {
+            (Some(device), DeviceKind::Both, trace) => {
+                let trace = trace.map(|t| (t, epoch));
+                both_epoch(
+                    &mut trainer,
+                    device,
+                    &exec,
+                    &train_x,
+                    &train.labels,
+                    &order,
+                    config.batch,
+                    &mut on_step,
+                    trace,
+                )?
             }
-            (Some(device), _) => {
+            (Some(device), _, Some(tracer)) => {
+                let loss = traced_device_epoch(device, &order, config.batch, epoch, tracer, &mut on_step)?;
+                trainer.params_mut().copy_from_slice(&device.params().map_err(opencl_error)?);
+                loss
+            }
+            (Some(device), _, None) => {
                 let loss = device.train_epoch(&order, config.batch, &mut on_step).map_err(step_error)?;
                 // Evaluation runs on the CPU, from the device's parameters.
                 trainer.params_mut().copy_from_slice(&device.params().map_err(opencl_error)?);
                 loss
             }
-            (None, _) => train_epoch(&mut trainer, &exec, &train_x, &train.labels, &order, config.batch, &mut on_step)
-                .map_err(RunError::NonFinite)?,
+            (None, _, Some(tracer)) => {
+                let data = (&train_x[..], &train.labels[..]);
+                traced_epoch(&mut trainer, &exec, data, &order, config.batch, epoch, tracer, &mut on_step)?
+            }
+            (None, _, None) => {
+                train_epoch(&mut trainer, &exec, &train_x, &train.labels, &order, config.batch, &mut on_step)
+                    .map_err(RunError::NonFinite)?
+            }
         };
         test_correct = trainer.count_correct(&exec, &test_x, &test.labels);
         let saturations = device.as_ref().map_or(trainer.saturations(), |d| d.saturations());
@@ -243,6 +299,61 @@ where
         saturations,
         opencl_device: gpu.map(|g| g.info().to_string()),
     })
+}
+
+/// [`train_epoch`] with a trace record after every step (and the step observed layer by layer
+/// when the trace asks for it).
+#[allow(clippy::too_many_arguments)]
+fn traced_epoch<N: Arithmetic, E: Executor>(
+    trainer: &mut Trainer<'_, N>,
+    exec: &E,
+    (features, labels): (&[N::Act], &[u32]),
+    order: &[u32],
+    batch: usize,
+    epoch: u32,
+    tracer: &mut Tracer,
+    on_step: &mut dyn FnMut(u64),
+) -> Result<f64, RunError> {
+    let mut loss_sum = 0.0f64;
+    let batches = order.len().div_ceil(batch);
+    for (i, indices) in order.chunks(batch).enumerate() {
+        let step = trainer.steps() + 1;
+        let data = Batch { features, labels, indices };
+        let loss = if tracer.observes() {
+            trainer.train_step_observed(exec, &data, &mut tracer.observer())
+        } else {
+            trainer.train_step(exec, &data)
+        }
+        .map_err(RunError::NonFinite)?;
+        tracer.step::<N>(step, epoch, loss, trainer.params(), i + 1 == batches);
+        tracer.check().map_err(RunError::Other)?;
+        loss_sum += N::act_to_f64(loss);
+        on_step(trainer.steps());
+    }
+    Ok(loss_sum / batches as f64)
+}
+
+/// The OpenCL device's epoch with a trace record after every step, from the parameters read
+/// back from the device.
+fn traced_device_epoch<D: DevicePath>(
+    device: &mut OpenClTrainer<'_, D>,
+    order: &[u32],
+    batch: usize,
+    epoch: u32,
+    tracer: &mut Tracer,
+    on_step: &mut dyn FnMut(u64),
+) -> Result<f64, RunError> {
+    let mut loss_sum = 0.0f64;
+    let batches = order.len().div_ceil(batch);
+    for (i, indices) in order.chunks(batch).enumerate() {
+        let loss = device.train_step(indices).map_err(step_error)?;
+        let params = device.params().map_err(opencl_error)?;
+        tracer.step::<D>(device.steps(), epoch, loss, &params, i + 1 == batches);
+        tracer.check().map_err(RunError::Other)?;
+        loss_sum += D::act_to_f64(loss);
+        on_step(device.steps());
+    }
+    Ok(loss_sum / batches as f64)
 }
 
 fn opencl_error(e: crate::opencl::OpenClError) -> RunError {
@@ -269,6 +380,7 @@ fn both_epoch<N, D, E>(
     order: &[u32],
     batch: usize,
     on_step: &mut dyn FnMut(u64),
+    mut trace: Option<(&mut Tracer, u32)>,
 ) -> Result<f64, RunError>
 where
     N: Arithmetic,
@@ -277,6 +389,7 @@ where
 {
     let mut loss_sum = 0.0f64;
     let mut batches = 0u32;
+    let total = order.len().div_ceil(batch);
     for indices in order.chunks(batch) {
         let step = cpu.steps() + 1;
         let want = cpu.train_step(exec, &Batch { features, labels, indices });
@@ -310,6 +423,10 @@ where
         }
         loss_sum += N::act_to_f64(loss);
         batches += 1;
+        if let Some((tracer, epoch)) = trace.as_mut() {
+            tracer.step::<N>(step, *epoch, loss, cpu.params(), batches as usize == total);
+            tracer.check().map_err(RunError::Other)?;
+        }
         on_step(cpu.steps());
     }
     Ok(loss_sum / batches as f64)
