@@ -4,7 +4,8 @@
 //! [`train`] (epochs, data order, evaluation) → [`executor`] (threads) → the `samebits`
 //! kernel. [`data`] loads the built-in digits and user CSV files; [`config`] holds a run's
 //! settings; [`env`] describes the machine; [`platform_math`] is the float path with the C
-//! library's functions, to show what the contract avoids.
+//! library's functions, to show what the contract avoids; [`plot`] draws line charts as
+//! standalone SVG files.
 
 pub mod buffers;
 pub mod cli;
