@@ -43,7 +43,9 @@ pub fn cpu_vendor_model() -> (String, String) {
             return (unknown(vendor), unknown(model));
         }
     }
-    if let Ok(text) = std::fs::read_to_string("/proc/cpuinfo") {
+    // Under wine a Unix path would read the host's file.
+    let cpuinfo = if cfg!(windows) { Err(()) } else { std::fs::read_to_string("/proc/cpuinfo").map_err(drop) };
+    if let Ok(text) = cpuinfo {
         let (vendor, model) = cpuinfo_vendor_model(&text);
         return (vendor.unwrap_or_else(|| "unknown".into()), model.unwrap_or_else(|| "unknown".into()));
     }

@@ -20,6 +20,10 @@ const ICD_DIR: &str = "/etc/OpenCL/vendors";
 /// The distribution's name and version from /etc/os-release (`PRETTY_NAME`, else `NAME
 /// VERSION`), where it can be read.
 pub fn os_release() -> Option<String> {
+    // Windows has no such file; under wine a Unix path would read the host's.
+    if cfg!(windows) {
+        return None;
+    }
     let text =
         std::fs::read_to_string("/etc/os-release").or_else(|_| std::fs::read_to_string("/usr/lib/os-release")).ok()?;
     parse_os_release(&text)
@@ -43,8 +47,11 @@ pub fn parse_os_release(text: &str) -> Option<String> {
     })
 }
 
-/// The operating-system kernel's release (`uname -r`), where it can be read.
+/// The operating-system kernel's release (`uname -r`), where it can be read (Linux).
 pub fn kernel_release() -> Option<String> {
+    if cfg!(windows) {
+        return None;
+    }
     let text = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
     Some(text.trim().to_string()).filter(|s| !s.is_empty())
 }
@@ -55,7 +62,8 @@ pub fn opencl_loader() -> String {
     if cfg!(target_family = "wasm") {
         return "none (no OpenCL on this platform)".into();
     }
-    if let Ok(maps) = std::fs::read_to_string("/proc/self/maps") {
+    let maps = if cfg!(windows) { Err(()) } else { std::fs::read_to_string("/proc/self/maps").map_err(drop) };
+    if let Ok(maps) = maps {
         let mut paths: Vec<&str> = maps
             .lines()
             .filter_map(|l| l.split_whitespace().nth(5))

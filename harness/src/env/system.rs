@@ -94,6 +94,10 @@ pub fn fpu_mode() -> Option<FpuMode> {
 /// The CPUs this process may run on, as the kernel lists them (Linux: `Cpus_allowed_list` of
 /// /proc/self/status, what `sched_getaffinity` returns).
 pub fn affinity() -> Option<String> {
+    // Under wine a Unix path would read the host's file.
+    if cfg!(windows) {
+        return None;
+    }
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).map(|v| v.trim().to_string())
 }
