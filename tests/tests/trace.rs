@@ -310,3 +310,45 @@ fn compare_draws_the_losses_and_the_divergence() {
     let (code, _, err) = samebits(&["compare", clean.path(), faulty.path(), "--plot", svg.path(), "--overwrite"]);
     assert_eq!(code, 1, "{err}");
 }
+
+/// Keeps what is written and, at every flush, how much had been written.
+#[derive(Clone, Default)]
+struct Probe(std::sync::Arc<std::sync::Mutex<(Vec<u8>, Vec<usize>)>>);
+
+impl std::io::Write for Probe {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let mut state = self.0.lock().unwrap();
+        let len = state.0.len();
+        state.1.push(len);
+        Ok(())
+    }
+}
+
+#[test]
+fn every_record_is_flushed_whole_as_it_is_written() {
+    let config = short_config(PathKind::Float);
+    let (train_set, test_set) = builtin_digits_split();
+    let probe = Probe::default();
+    let options = TraceOptions { level: Level::Ops, values_every: 0, fault: None };
+    let mut tracer =
+        Tracer::with_writer(Box::new(probe.clone()), Path::new("probe"), options, &config, &train_set, &test_set);
+    train::run_traced(&config, &train_set, &test_set, &mut Quiet, &mut tracer).unwrap();
+    let (bytes, flushes) = probe.0.lock().unwrap().clone();
+    let lines = bytes.split(|&b| b == b'\n').count() - 1;
+    // The header, 8 operations and a step record per step (15 steps), the end record.
+    assert_eq!(lines, 1 + 15 * 9 + 1);
+    // A flush after every line, each at the end of a line: a run killed between two
+    // records leaves whole lines only.
+    assert_eq!(flushes.len(), lines);
+    for &at in &flushes {
+        assert_eq!(bytes[at - 1], b'\n');
+    }
+    // The whole is a valid trace.
+    let trace = trace::reader::parse(&bytes, Path::new("probe")).unwrap();
+    assert_eq!(trace.steps.len(), 15);
+}
