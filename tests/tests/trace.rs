@@ -266,6 +266,15 @@ fn ops_level_needs_the_cpu() {
 }
 
 #[test]
+fn a_trace_that_cannot_be_created_stops_the_run_before_it_starts() {
+    let (code, out, err) = samebits(&["train", "--trace", "/no/such/folder/t.jsonl", "--epochs", "1"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("samebits: error: cannot create trace /no/such/folder/t.jsonl: "), "{err}");
+}
+
+#[test]
 #[cfg(not(target_family = "wasm"))]
 fn an_opencl_trace_equals_the_cpu_trace() {
     if samebits_tests::opencl::gpu().is_none() {
