@@ -5,7 +5,7 @@
 //! kernel. [`data`] loads the built-in digits and user CSV files; [`config`] holds a run's
 //! settings; [`env`] describes the machine; [`platform_math`] is the float path with the C
 //! library's functions, to show what the contract avoids; [`plot`] draws line charts as
-//! standalone SVG files.
+//! standalone SVG files; [`trace`] records a run step by step and compares two records.
 
 pub mod buffers;
 pub mod cli;
