@@ -3,10 +3,10 @@
 //! `samebits train --trace FILE` writes a header (versions, configuration, data digest,
 //! environment fingerprint) and then one record per step — the loss and a digest of every
 //! parameter tensor — and, at level `ops`, one record per layer operation ([`writer`]). The
-//! format is JSON Lines ([`format`]), one record per line, flushed as it is written.
+//! format is JSON Lines ([`format`](mod@format)), one record per line, flushed as it is written.
 //! `samebits compare A B` reads two traces ([`reader`]) and names the first step, operation,
 //! tensor and element where they part, and the header differences that could explain it
-//! ([`compare`]).
+//! ([`compare`](mod@compare)).
 
 pub mod compare;
 pub mod format;
