@@ -87,6 +87,34 @@ fn env_json_has_every_group_and_key() {
     assert!(structured.get("hardware.cpu_model").is_some());
 }
 
+/// Each OpenCL device `samebits devices` would list has a device and a driver entry; without
+/// OpenCL (no library, WebAssembly) the count entry says why and the command still succeeds.
+#[test]
+fn every_opencl_device_has_its_entries() {
+    let json = env_json();
+    let count = entry(&json, "hardware.opencl_devices")["value"].as_str().unwrap().to_string();
+    let listed = match samebits_harness::opencl::list_devices() {
+        Ok(devices) => devices.len(),
+        Err(e) => {
+            assert_eq!(count, e.to_string());
+            0
+        }
+    };
+    if listed > 0 {
+        assert!(count.starts_with(&format!("{listed} (")), "{count}");
+    }
+    for i in 0..listed {
+        assert!(entry(&json, &format!("hardware.opencl.{i}.device"))["value"].is_string());
+        assert!(entry(&json, &format!("hardware.opencl.{i}.driver"))["value"].is_string());
+    }
+    let per_device = ["hardware"]
+        .iter()
+        .flat_map(|g| json[g].as_array().unwrap())
+        .filter(|e| e["key"].as_str().unwrap().starts_with("hardware.opencl."))
+        .count();
+    assert_eq!(per_device, 2 * listed);
+}
+
 /// The version of `name` in Cargo.lock and the exact version Cargo.toml pins it to.
 fn locked_and_pinned(name: &str) -> (&'static str, &'static str) {
     let mut lines = include_str!("../../Cargo.lock").lines();
