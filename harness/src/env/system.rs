@@ -60,7 +60,9 @@ pub fn read_fpcr() -> u64 {
 pub fn fpu_mode() -> Option<FpuMode> {
     #[cfg(any(target_arch = "x86_64", all(target_arch = "x86", target_feature = "sse")))]
     {
-        let raw = u64::from(read_mxcsr());
+        // Bits 0–5 are sticky exception flags that record what the program has computed so
+        // far, not settings: masked, so two identical runs report the same register.
+        let raw = u64::from(read_mxcsr() & !0x3f);
         Some(FpuMode {
             register: "MXCSR",
             raw,
