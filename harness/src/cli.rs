@@ -147,8 +147,9 @@ struct TrainArgs {
     /// the run's report) unless --overwrite is given.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
-    /// Let --plot replace an existing file.
-    #[arg(long, requires = "plot")]
+    /// Let --plot and --trace replace an existing file (without it, an existing file is
+    /// refused and left as it was).
+    #[arg(long)]
     overwrite: bool,
 }
 
@@ -161,15 +162,18 @@ fn parse_init(s: &str) -> Result<Init, String> {
 }
 
 impl TrainArgs {
-    /// The trace's options, with the file to write.
-    fn trace(&self) -> Option<(PathBuf, crate::trace::TraceOptions)> {
+    /// The trace's options, with the file to write and whether it may replace one.
+    fn trace(&self) -> Option<(PathBuf, crate::trace::TraceOptions, bool)> {
         let options =
             crate::trace::TraceOptions { level: self.trace_level, values_every: self.trace_values, fault: None };
-        self.trace.clone().map(|path| (path, options))
+        self.trace.clone().map(|path| (path, options, self.overwrite))
     }
 
-    /// Layer operations are observed in the CPU's step only.
+    /// Layer operations are observed in the CPU's step only; --overwrite needs a file to apply to.
     fn check_trace(&self, config: &TrainConfig) -> Result<(), String> {
+        if self.overwrite && self.plot.is_none() && self.trace.is_none() {
+            return Err("--overwrite needs --plot or --trace (the files it may replace)".into());
+        }
         if self.trace_level == crate::trace::Level::Ops && config.device != DeviceKind::Cpu {
             return Err("--trace-level ops needs --device cpu (the OpenCL step is not observed layer by layer)".into());
         }
@@ -388,13 +392,15 @@ fn env_command(args: &EnvArgs, out: &mut dyn Write) -> i32 {
 fn train_command(
     config: &TrainConfig,
     json: bool,
-    trace: Option<(PathBuf, crate::trace::TraceOptions)>,
+    trace: Option<(PathBuf, crate::trace::TraceOptions, bool)>,
     out: &mut dyn Write,
 ) -> Result<RunResult, String> {
     let (train_set, test_set) = load_data(config)?;
     let mut tracer = match trace {
         None => None,
-        Some((path, options)) => Some(crate::trace::Tracer::create(&path, options, config, &train_set, &test_set)?),
+        Some((path, options, overwrite)) => {
+            Some(crate::trace::Tracer::create(&path, options, overwrite, config, &train_set, &test_set)?)
+        }
     };
     let mut run = |progress: &mut dyn Progress| match tracer.as_mut() {
         None => train::run(config, &train_set, &test_set, progress),

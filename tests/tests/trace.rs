@@ -83,7 +83,7 @@ fn short_config(path: PathKind) -> TrainConfig {
 /// The short run traced through the library, with `options` (a fault among them).
 fn traced_run(file: &TempFile, config: &TrainConfig, options: TraceOptions) {
     let (train_set, test_set) = builtin_digits_split();
-    let mut tracer = Tracer::create(Path::new(file.path()), options, config, &train_set, &test_set).unwrap();
+    let mut tracer = Tracer::create(Path::new(file.path()), options, false, config, &train_set, &test_set).unwrap();
     train::run_traced(config, &train_set, &test_set, &mut Quiet, &mut tracer).unwrap();
 }
 
@@ -280,6 +280,20 @@ fn a_trace_that_cannot_be_created_stops_the_run_before_it_starts() {
     assert!(out.is_empty(), "{out}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("samebits: error: cannot create trace /no/such/folder/t.jsonl: "), "{err}");
+}
+
+#[test]
+fn an_existing_trace_is_kept_unless_overwrite_is_given() {
+    let file = TempFile::new("existing");
+    std::fs::write(&file.0, "what the user had\n").unwrap();
+    let (code, out, err) = samebits(&["train", "--trace", file.path(), "--epochs", "1"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty(), "the run must not start: {out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("already exists") && err.contains("--overwrite"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file.0).unwrap(), "what the user had\n");
+    train_traced(&file, &["--overwrite"]);
+    assert!(trace::read(&file.0).is_ok(), "--overwrite replaces it with a trace");
 }
 
 #[test]

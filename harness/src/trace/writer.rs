@@ -53,15 +53,23 @@ pub struct Tracer {
 }
 
 impl Tracer {
-    /// Creates `path` and writes the header for a run of `config` on `train` and `test`.
+    /// Creates `path` and writes the header for a run of `config` on `train` and `test`. An
+    /// existing file is refused and left as it was unless `overwrite` is set.
     pub fn create(
         path: &Path,
         options: TraceOptions,
+        overwrite: bool,
         config: &TrainConfig,
         train: &Dataset,
         test: &Dataset,
     ) -> Result<Self, String> {
-        let file = File::create(path).map_err(|e| format!("cannot create trace {}: {e}", path.display()))?;
+        let file = if overwrite { File::create(path) } else { File::create_new(path) };
+        let file = file.map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                format!("{} already exists and was left as it was (pass --overwrite to replace it)", path.display())
+            }
+            _ => format!("cannot create trace {}: {e}", path.display()),
+        })?;
         let tracer = Self::with_writer(Box::new(BufWriter::new(file)), path, options, config, train, test);
         tracer.check()?;
         Ok(tracer)
