@@ -4,7 +4,10 @@
 # runs each under qemu-system-arm (lm3s6965evb and mps2-an386 machines), runs the host
 # `samebits train` with the same flags (firmware/train.args) on both arithmetic paths, and
 # compares the digests. Prints board × path → digest ✓/✗ and each board's RAM and flash use;
-# any mismatch, failed build or timeout fails the command.
+# any mismatch, failed build or timeout fails the command. The firmware also prints both runs'
+# traces (docs/TRACE.md), each line after `trace: `: they are written to
+# target/firmware/<board>-<path>.jsonl and must be identical to the host's (`samebits compare`
+# against target/firmware/host-<path>.jsonl), or the command fails.
 #
 #   scripts/matrix-firmware.sh
 #
@@ -53,7 +56,8 @@ CARGO_TARGET_DIR="$host_dir" timeout "$build_limit" cargo build --release -p sam
 read -r -a args <<<"$(tr '\n' ' ' <firmware/train.args)"
 declare -A want
 for path in float fixed; do
-    json=$(timeout "$run_limit" "$host_dir/release/samebits" train "${args[@]}" --threads 1 --path "$path" --json) ||
+    json=$(timeout "$run_limit" "$host_dir/release/samebits" train "${args[@]}" --threads 1 --path "$path" --json \
+        --trace "$fw_dir/host-$path.jsonl" --overwrite) ||
         fail "the host run on the $path path failed or timed out"
     want[$path]=$(grep -oP '"digest": *"\K[0-9a-f]{64}' <<<"$json") || fail "no digest in the host's $path output"
     printf '%-11s %-5s %s (samebits train)\n' host "$path" "${want[$path]}"
@@ -79,6 +83,22 @@ for board in $BOARDS; do
         printf '%-11s %-5s %s %s\n' "$name" "$path" "${got:-(none)}" "$mark"
     done
     printf '%-11s %s; %s s under qemu\n' "$name" "$(grep -m1 '^ram ' "$log" || echo 'ram: not reported')" "$seconds"
+    # Each path's trace: the marked lines from its header to its end record. This row's words
+    # ("trace", not a path) keep it out of the matrix's digest rows; it counts in the exit status.
+    verdict="identical ✓"
+    for path in float fixed; do
+        trace="$fw_dir/$name-$path.jsonl"
+        sed -n 's/^trace: //p' "$log" |
+            awk -v p="\"path\":\"$path\"" 'index($0, "\"format\":\"samebits-trace\"") { on = index($0, p) > 0 }
+                on { print } on && /^\{"record":"end"/ { on = 0 }' >"$trace"
+        if ! report=$("$host_dir/release/samebits" compare "$fw_dir/host-$path.jsonl" "$trace" 2>&1); then
+            verdict="differ ✗"
+            status=1
+            echo "$name: the $path trace differs from the host's ($trace):" >&2
+            echo "$report" >&2
+        fi
+    done
+    printf '%-11s %-5s %s\n' "$name" trace "compare with the host (float, fixed): $verdict"
     if [ "$rc" -eq 124 ]; then
         echo "$name: timed out after $run_limit s (log: $log)" >&2
         status=1

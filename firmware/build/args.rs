@@ -34,6 +34,12 @@ pub struct RunArgs {
     pub activation: Activation,
     pub init: Init,
     pub optimizer: Optimizer,
+    /// The flags as the command line keeps them (its configuration, which a trace's header
+    /// records, holds all three whichever optimizer runs).
+    pub optimizer_name: String,
+    pub lr: f32,
+    pub momentum: f32,
+    pub weight_decay: f32,
     pub batch: usize,
     pub epochs: u32,
     pub seed: u64,
@@ -85,6 +91,10 @@ impl RunArgs {
             activation: Activation::from_name(activation).expect("train.args: --activation"),
             init: Init::from_name(init).expect("train.args: --init"),
             optimizer,
+            optimizer_name: value(&pairs, "--optimizer").to_string(),
+            lr,
+            momentum,
+            weight_decay,
             batch: number(&pairs, "--batch"),
             epochs: number(&pairs, "--epochs"),
             seed: number(&pairs, "--seed"),

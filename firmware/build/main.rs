@@ -43,7 +43,159 @@ fn main() {
     println!("cargo:rerun-if-changed={}", csv_path.display());
     let text = fs::read_to_string(&csv_path).unwrap_or_else(|e| panic!("{}: {e}", csv_path.display()));
     let table = csv::parse(&text, &args.data, args.classes);
-    fs::write(out.join("run.rs"), source(&target, &args, &table)).unwrap();
+    let mut run = source(&target, &args, &table);
+    for path in ["float", "fixed"] {
+        let header = trace_header(&target, path, &args, &table);
+        writeln!(run, "pub const TRACE_HEADER_{}: &str = {header:?};", path.to_uppercase()).unwrap();
+    }
+    fs::write(out.join("run.rs"), run).unwrap();
+}
+
+/// The version of package `name` in this crate's Cargo.lock (what the firmware links).
+fn lock_version(name: &str) -> String {
+    let lock = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock.display());
+    let text = fs::read_to_string(&lock).unwrap();
+    let entry = format!("name = \"{name}\"\nversion = \"");
+    let at = text.find(&entry).unwrap_or_else(|| panic!("Cargo.lock: no package {name}")) + entry.len();
+    text[at..].split('"').next().unwrap().to_string()
+}
+
+/// `s` as a JSON string.
+fn json_string(s: &str) -> String {
+    let mut out = String::from('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => write!(out, "\\u{:04x}", c as u32).unwrap(),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The first line of the firmware's trace (docs/TRACE.md, version 1) on `path`, whole: built
+/// here, where the host's rules can be followed with std, so that the firmware only prints it.
+/// `config` and `dataset` are what the harness writes for the same flags (harness/src/trace/
+/// writer.rs), so `samebits compare` finds no difference that can change bits; the
+/// environment is the board's, in the host fingerprint's keys, so it is compared entry by entry.
+fn trace_header(target: &str, path: &str, args: &RunArgs, table: &csv::Table) -> String {
+    let rows = table.labels.len();
+    let train_rows = rows - csv::test_rows(rows, args.test_fraction);
+    let split = train_rows * table.n_features;
+    let widths: Vec<usize> =
+        std::iter::once(table.n_features).chain(args.hidden.iter().copied()).chain([args.classes]).collect();
+    let tensors: Vec<String> = widths
+        .windows(2)
+        .enumerate()
+        .flat_map(|(l, w)| {
+            [("weights", w[0] * w[1]), ("biases", w[1])]
+                .map(|(t, len)| format!("{{\"layer\":{},\"tensor\":\"{t}\",\"len\":{len}}}", l + 1))
+        })
+        .collect();
+    // harness/src/trace/format.rs `dataset_digest`: training features (f32 bits) and labels,
+    // then the test rows' likewise.
+    let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+    let words = [
+        bits(&table.features[..split]),
+        table.labels[..train_rows].to_vec(),
+        bits(&table.features[split..]),
+        table.labels[train_rows..].to_vec(),
+    ];
+    let dataset = samebits::digest::digest_words(words.into_iter().flatten());
+    // `TrainConfig` as serde_json writes it: f64 in their shortest round-trip form, and f32
+    // widened to f64 first (0.05 is 0.05000000074505806).
+    let hidden: Vec<String> = args.hidden.iter().map(usize::to_string).collect();
+    let config = format!(
+        concat!(
+            "{{\"path\":\"{path}\",\"math\":\"portable\",\"data\":{{\"csv\":{{\"path\":{data},",
+            "\"header\":false,\"classes\":{classes},\"test_fraction\":{fraction:?}}}}},",
+            "\"hidden\":[{hidden}],\"activation\":\"{activation}\",\"init\":\"{init}\",",
+            "\"optimizer\":{optimizer},\"lr\":{lr:?},\"momentum\":{momentum:?},",
+            "\"weight_decay\":{weight_decay:?},\"batch\":{batch},\"epochs\":{epochs},\"seed\":{seed},",
+            "\"threads\":1,\"device\":\"cpu\",\"device_index\":null}}"
+        ),
+        path = path,
+        data = json_string(&args.data),
+        classes = args.classes,
+        fraction = args.test_fraction,
+        hidden = hidden.join(","),
+        activation = args.activation.name(),
+        init = args.init.name(),
+        optimizer = json_string(&args.optimizer_name),
+        lr = f64::from(args.lr),
+        momentum = f64::from(args.momentum),
+        weight_decay = f64::from(args.weight_decay),
+        batch = args.batch,
+        epochs = args.epochs,
+        seed = args.seed,
+    );
+    let (cpu, machine) = match target {
+        "thumbv7m-none-eabi" => ("Cortex-M3", "lm3s6965evb"),
+        _ => ("Cortex-M4F", "mps2-an386"),
+    };
+    let entry = |key: &str, name: &str, value: &str, can: bool, why: &str| {
+        format!(
+            "{{\"key\":\"{key}\",\"name\":\"{name}\",\"value\":{},\"can_change_bits\":{can},\"reason\":{}}}",
+            json_string(value),
+            json_string(why)
+        )
+    };
+    let not_bits = "the contract gives every CPU the same bits";
+    let hardware = [
+        entry("hardware.cpu_vendor", "CPU vendor", "ARM", false, not_bits),
+        entry("hardware.cpu_model", "CPU model", &format!("{cpu} (qemu-system-arm {machine})"), false, not_bits),
+        entry("hardware.architecture", "architecture", "arm", false, not_bits),
+    ];
+    let software = [
+        entry("software.os", "operating system", "none (bare metal, semihosting)", false, "the kernel calls no OS"),
+        entry(
+            "software.samebits_version",
+            "samebits version",
+            env!("CARGO_PKG_VERSION"),
+            true,
+            "a release may change the contract",
+        ),
+        entry(
+            "software.contract_version",
+            "contract version",
+            &samebits::CONTRACT_VERSION.to_string(),
+            true,
+            "each contract version fixes its own bits",
+        ),
+        entry("software.target", "target triple", target, false, "every target follows the same contract"),
+        entry("software.libm_version", "libm version", &lock_version("libm"), true, "the float path's exp and ln"),
+        entry(
+            "software.fixed_version",
+            "fixed crate version",
+            &lock_version("fixed"),
+            true,
+            "the fixed path's conversions",
+        ),
+    ];
+    format!(
+        concat!(
+            "{{\"format\":\"samebits-trace\",\"version\":1,\"samebits_version\":\"{version}\",",
+            "\"contract_version\":{contract},\"path\":\"{path}\",\"level\":\"steps\",\"values_every\":0,",
+            "\"tensors\":[{tensors}],\"config\":{config},\"dataset\":{{\"train_rows\":{train_rows},",
+            "\"test_rows\":{test_rows},\"features\":{features},\"classes\":{classes},\"digest\":\"{dataset}\"}},",
+            "\"environment\":{{\"hardware\":[{hardware}],\"software\":[{software}],\"system\":[]}}}}"
+        ),
+        version = env!("CARGO_PKG_VERSION"),
+        contract = samebits::CONTRACT_VERSION,
+        path = path,
+        tensors = tensors.join(","),
+        config = config,
+        train_rows = train_rows,
+        test_rows = rows - train_rows,
+        features = table.n_features,
+        classes = args.classes,
+        dataset = dataset,
+        hardware = hardware.join(","),
+        software = software.join(","),
+    )
 }
 
 /// The generated module; `crate::data` supplies `floats` and `fixeds`.

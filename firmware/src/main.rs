@@ -11,12 +11,14 @@ mod expected;
 mod host;
 mod ram;
 mod run;
+mod trace;
 
 use arena::arena_for;
 use core::fmt::Write;
 use cortex_m_rt::entry;
 use samebits::arith::{Fixed, Float};
 use samebits::digest::to_hex;
+use trace::Trace;
 
 type FloatArena = arena_for!(Float, data::FLOAT_SIZES);
 type FixedArena = arena_for!(Fixed, data::FIXED_SIZES);
@@ -41,8 +43,10 @@ fn main() -> ! {
         data::TEST_ROWS,
         data::EPOCHS
     );
-    let float = report(&mut out, "float", run::train(FLOAT.buffers(), &data::FLOAT, ORDER), expected::FLOAT);
-    let fixed = report(&mut out, "fixed", run::train(FIXED.buffers(), &data::FIXED, ORDER), expected::FIXED);
+    let float = traced(&mut out, data::TRACE_HEADER_FLOAT, |t| run::train(FLOAT.buffers(), &data::FLOAT, ORDER, t));
+    let float = report(&mut out, "float", float, expected::FLOAT);
+    let fixed = traced(&mut out, data::TRACE_HEADER_FIXED, |t| run::train(FIXED.buffers(), &data::FIXED, ORDER, t));
+    let fixed = report(&mut out, "fixed", fixed, expected::FIXED);
     let usage = ram::usage();
     let _ = writeln!(
         out,
@@ -54,6 +58,21 @@ fn main() -> ! {
         usage.flash
     );
     host::exit(float && fixed)
+}
+
+/// Runs `train` with its trace on `out`: the header line, the records `train` writes, the end.
+fn traced(
+    out: &mut impl Write,
+    header: &str,
+    train: impl FnOnce(&mut Trace<'_>) -> Result<run::Outcome, run::Failure>,
+) -> Result<run::Outcome, run::Failure> {
+    let mut trace = Trace::start(out, header);
+    let result = train(&mut trace);
+    match &result {
+        Ok(o) => trace.end(Ok(&o.digest)),
+        Err(e) => trace.end(Err(e)),
+    }
+    result
 }
 
 /// Prints `<path> <digest> test <correct>/<rows> saturations <n>` and whether the digest is the

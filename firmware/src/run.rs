@@ -4,6 +4,7 @@
 use crate::data::{
     Split, ACTIVATION, BATCH, CLASSES, EPOCHS, FEATURES, HIDDEN, INIT, LAYERS, MAX_BATCH, OPTIMIZER, SEED,
 };
+use crate::trace::Trace;
 use core::fmt;
 use rand_core::SeedableRng;
 use samebits::arith::Arithmetic;
@@ -42,20 +43,29 @@ impl fmt::Display for Failure {
 }
 
 /// Trains on path `N` in `bufs`; `order` (one slot per training row) holds the data order.
-pub fn train<N: Arithmetic>(bufs: Buffers<'_, N>, data: &Split<N::Act>, order: &mut [u32]) -> Result<Outcome, Failure> {
+/// Every step's record goes to `trace` as soon as the step is done (its end record is the
+/// caller's, which also covers a failed setup).
+pub fn train<N: Arithmetic>(
+    bufs: Buffers<'_, N>,
+    data: &Split<N::Act>,
+    order: &mut [u32],
+    trace: &mut Trace<'_>,
+) -> Result<Outcome, Failure> {
     let spec = MlpSpec::<LAYERS>::new(FEATURES, &HIDDEN, CLASSES, ACTIVATION).map_err(Failure::Setup)?;
     let mut trainer = Trainer::<N, LAYERS>::new(spec, OPTIMIZER, MAX_BATCH, bufs).map_err(Failure::Setup)?;
     trainer.init_params(INIT, &mut Xoshiro128PlusPlus::seed_from_u64(SEED));
     let mut order_rng = Xoshiro128PlusPlus::seed_from_u64(SEED ^ SHUFFLE_STREAM);
     let mut test_correct = 0;
-    for _ in 0..EPOCHS {
+    for epoch in 1..=EPOCHS {
         for (i, slot) in (0u32..).zip(order.iter_mut()) {
             *slot = i;
         }
         shuffle(&mut order_rng, order);
-        for indices in order.chunks(BATCH) {
+        let batches = order.len().div_ceil(BATCH);
+        for (i, indices) in order.chunks(BATCH).enumerate() {
             let batch = Batch { features: data.train_x, labels: data.train_y, indices };
-            trainer.train_step(&Sequential, &batch).map_err(Failure::NonFinite)?;
+            let loss = trainer.train_step(&Sequential, &batch).map_err(Failure::NonFinite)?;
+            trace.step::<N>(trainer.steps(), epoch, loss, &trainer, i + 1 == batches);
         }
         // Evaluated after every epoch, as the harness does (it reads the parameters only).
         test_correct = trainer.count_correct(&Sequential, data.test_x, data.test_y);
