@@ -13,6 +13,7 @@
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 use samebits::arith::{Arithmetic, Fixed, Float};
+use samebits::linalg::VectorUnit;
 use samebits_benches::DenseCase;
 use std::hint::black_box;
 use std::time::Duration;
@@ -36,7 +37,7 @@ fn forward<N: Arithmetic>(group: &mut BenchmarkGroup<'_, WallTime>) {
         group.throughput(Throughput::Elements(case.flops()));
         group.bench_function(BenchmarkId::new("forward", name(rows, inputs, outputs)), |b| {
             b.iter(|| {
-                case.forward();
+                case.forward(VectorUnit::baseline());
                 black_box(&case.z);
             })
         });
@@ -51,13 +52,13 @@ fn dense(c: &mut Criterion) {
     group.throughput(Throughput::Elements(case.flops()));
     group.bench_function(BenchmarkId::new("backward_params", name(rows, inputs, outputs)), |b| {
         b.iter(|| {
-            case.backward_params();
+            case.backward_params(VectorUnit::baseline());
             black_box((&case.dw, &case.db));
         })
     });
     group.bench_function(BenchmarkId::new("backward_input", name(rows, inputs, outputs)), |b| {
         b.iter(|| {
-            case.backward_input();
+            case.backward_input(VectorUnit::baseline());
             black_box(&case.dx);
         })
     });

@@ -22,6 +22,7 @@ use samebits::arith::{Arithmetic, Fixed, Float};
 use samebits::exec::Executor;
 use samebits::fixed::narrow::Saturations;
 use samebits::layers::Dense;
+use samebits::linalg::VectorUnit;
 use samebits::model::{MlpSpec, NonFinite, SetupError, Trainer};
 use samebits::optim::Optimizer;
 use samebits::rng::{shuffle, Xoshiro128PlusPlus};
@@ -234,19 +235,19 @@ impl<N: Arithmetic> DenseCase<N> {
         2 * (self.rows * self.layer.inputs * self.layer.outputs) as u64
     }
 
-    /// `z = x·W + b`.
-    pub fn forward(&mut self) {
-        self.layer.forward::<N>(&self.x, &self.w, &self.b, &mut self.z, &self.sat);
+    /// `z = x·W + b` on `unit`.
+    pub fn forward(&mut self, unit: VectorUnit) {
+        self.layer.forward::<N>(unit, &self.x, &self.w, &self.b, &mut self.z, &self.sat);
     }
 
     /// `dW = xᵀ·dz`, `db = Σ_r dz` (over all rows as one chunk, left in the accumulator format).
-    pub fn backward_params(&mut self) {
-        self.layer.backward_params::<N>(&self.x, &self.dz_ops, &self.dz, &mut self.dw, &mut self.db);
+    pub fn backward_params(&mut self, unit: VectorUnit) {
+        self.layer.backward_params::<N>(unit, &self.x, &self.dz_ops, &self.dz, &mut self.dw, &mut self.db);
     }
 
     /// `dx = dz·Wᵀ`.
-    pub fn backward_input(&mut self) {
-        self.layer.backward_input::<N>(&self.dz_ops, &self.wt, &mut self.dx, &self.sat);
+    pub fn backward_input(&mut self, unit: VectorUnit) {
+        self.layer.backward_input::<N>(unit, &self.dz_ops, &self.wt, &mut self.dx, &self.sat);
     }
 }
 
@@ -312,9 +313,9 @@ mod tests {
     fn dense_case_shapes() {
         let mut case = DenseCase::<Float>::new(32, 64, 128);
         assert_eq!(case.flops(), 2 * 32 * 64 * 128);
-        case.forward();
-        case.backward_params();
-        case.backward_input();
+        case.forward(VectorUnit::baseline());
+        case.backward_params(VectorUnit::baseline());
+        case.backward_input(VectorUnit::baseline());
         assert!(case.z.iter().chain(&case.dw).chain(&case.db).chain(&case.dx).all(|v| v.is_finite()));
     }
 
@@ -348,10 +349,10 @@ mod tests {
         for (a, b) in fixed.w.iter().zip(&float.w) {
             assert!((*a as f64 / 1024.0 - *b as f64).abs() <= 1.0 / 2048.0, "{a} vs {b}");
         }
-        fixed.forward();
-        fixed.backward_params();
-        fixed.backward_input();
-        float.forward();
+        fixed.forward(VectorUnit::baseline());
+        fixed.backward_params(VectorUnit::baseline());
+        fixed.backward_input(VectorUnit::baseline());
+        float.forward(VectorUnit::baseline());
         assert_eq!(fixed.sat.get(), 0);
         // Inputs and weights (|v| < 0.5) rounded to 2⁻¹⁰ steps: each of the 64 products is
         // within 2⁻¹¹ of the float one, so the output within 64 · 2⁻¹¹ plus the roundings.

@@ -1,6 +1,6 @@
 //! The `samebits` command line: argument parsing, human and JSON output, exit codes.
 
-use crate::config::{DataSource, DeviceKind, MathKind, OptimizerKind, PathKind, TrainConfig, MAX_CLASSES};
+use crate::config::{DataSource, DeviceKind, MathKind, OptimizerKind, PathKind, SimdChoice, TrainConfig, MAX_CLASSES};
 use crate::data::{builtin_digits_split, load_csv, split_test_fraction, CsvOptions, Dataset};
 use crate::train::{self, EpochStats, Progress, RunResult};
 use clap::{Args, Parser, Subcommand};
@@ -105,6 +105,10 @@ struct TrainArgs {
     /// Worker threads (default: all cores). The digest is the same for every value.
     #[arg(long)]
     threads: Option<usize>,
+    /// Vector unit of the CPU's matrix products (default: the widest this processor has).
+    /// The digest is the same for every value.
+    #[arg(long, value_enum, default_value_t = SimdChoice::Auto)]
+    simd: SimdChoice,
     /// Train on a CSV file: numeric feature columns, then an integer label column.
     #[arg(long, value_name = "FILE.csv")]
     data: Option<PathBuf>,
@@ -206,6 +210,7 @@ impl TrainArgs {
             epochs: self.epochs,
             seed: self.seed,
             threads,
+            simd: self.simd,
             device: self.device,
             device_index: self.device_index,
         }

@@ -63,6 +63,41 @@ pub enum DeviceKind {
     Both,
 }
 
+/// Which vector unit the CPU's matrix products use (`--simd`). Every unit gives the same bits;
+/// naming one is for measuring and for checking exactly that.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum SimdChoice {
+    /// The widest unit the processor has.
+    #[default]
+    Auto,
+    /// Plain loops, no vector code of our own.
+    Portable,
+    /// x86 SSE2, 4 lanes.
+    Sse2,
+    /// x86 AVX2, 8 lanes.
+    Avx2,
+    /// x86 AVX-512 (F and BW), 16 lanes.
+    Avx512,
+    /// Arm NEON, 4 lanes.
+    Neon,
+}
+
+impl SimdChoice {
+    /// The unit kind named, `None` for `auto`.
+    pub fn kind(self) -> Option<samebits::linalg::UnitKind> {
+        use samebits::linalg::UnitKind;
+        match self {
+            SimdChoice::Auto => None,
+            SimdChoice::Portable => Some(UnitKind::Portable),
+            SimdChoice::Sse2 => Some(UnitKind::Sse2),
+            SimdChoice::Avx2 => Some(UnitKind::Avx2),
+            SimdChoice::Avx512 => Some(UnitKind::Avx512),
+            SimdChoice::Neon => Some(UnitKind::Neon),
+        }
+    }
+}
+
 /// A complete training configuration.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TrainConfig {
@@ -83,6 +118,8 @@ pub struct TrainConfig {
     pub epochs: u32,
     pub seed: u64,
     pub threads: usize,
+    /// The CPU's vector unit (never changes a bit of the result).
+    pub simd: SimdChoice,
     /// Where the steps run (never changes a bit of the result).
     pub device: DeviceKind,
     /// The OpenCL device (`samebits devices`); `None`: the first usable one.
@@ -108,6 +145,7 @@ impl Default for TrainConfig {
             epochs: 20,
             seed: 42,
             threads: 1,
+            simd: SimdChoice::Auto,
             device: DeviceKind::Cpu,
             device_index: None,
         }

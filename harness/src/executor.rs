@@ -3,22 +3,83 @@
 //! Every split the kernel allows is along independent outputs (NUMERICS.md §5), so the
 //! thread count changes speed only, never bits.
 
+use crate::config::SimdChoice;
 use rayon::prelude::*;
 use samebits::exec::{row_count, Executor, RowTask, Sequential};
+use samebits::linalg::{UnitKind, VectorUnit};
 
 /// Estimated floating-point operations below which a task runs on the calling thread alone:
 /// about 50 µs of work on one core, several times what handing it to the pool costs.
 pub const MIN_PARALLEL_WORK: usize = 1 << 20;
 
-/// Runs the kernel's row blocks on `threads` threads (the calling thread alone for 1).
+/// The vector units this processor runs, narrowest first: always the portable loops, then
+/// every unit std's run-time feature detection confirms (SSE2, AVX2, AVX-512 F+BW on x86; NEON
+/// on aarch64). All give the same bits; they differ in speed.
+pub fn available_vector_units() -> Vec<VectorUnit> {
+    let mut units = vec![VectorUnit::PORTABLE];
+    for kind in UnitKind::ALL.into_iter().filter(|k| *k != UnitKind::Portable && k.has_code() && detected(*k)) {
+        // SAFETY: `detected` has just confirmed, through std's CPUID/HWCAP query, that this
+        // processor supports every instruction of `kind` (its requirement for soundness).
+        units.push(unsafe { VectorUnit::new_unchecked(kind) });
+    }
+    units
+}
+
+/// Whether the running processor has the instructions of `kind`.
+fn detected(kind: UnitKind) -> bool {
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+    {
+        match kind {
+            UnitKind::Sse2 => std::arch::is_x86_feature_detected!("sse2"),
+            UnitKind::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            UnitKind::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512bw")
+            }
+            _ => false,
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        kind == UnitKind::Neon && std::arch::is_aarch64_feature_detected!("neon")
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64")))]
+    {
+        let _ = kind;
+        false
+    }
+}
+
+/// The unit `choice` names: the widest available for `auto`, or the named one if this processor
+/// has it (a one-line error naming the available ones otherwise).
+pub fn resolve_vector_unit(choice: SimdChoice) -> Result<VectorUnit, String> {
+    let units = available_vector_units();
+    let Some(kind) = choice.kind() else {
+        return Ok(*units.last().expect("portable is always available"));
+    };
+    units.iter().copied().find(|u| u.kind() == kind).ok_or_else(|| {
+        let names: Vec<&str> = units.iter().map(|u| u.kind().name()).collect();
+        format!("--simd {kind}: this processor or build has no {kind} code to run (available: {})", names.join(", "))
+    })
+}
+
+/// Runs the kernel's row blocks on `threads` threads (the calling thread alone for 1), with the
+/// products on one vector unit.
 pub struct HostExecutor {
     threads: usize,
+    unit: VectorUnit,
     pool: Option<rayon::ThreadPool>,
 }
 
 impl HostExecutor {
-    /// An executor with `threads` worker threads (at least 1).
+    /// An executor with `threads` worker threads (at least 1) and the widest vector unit this
+    /// processor has.
     pub fn new(threads: usize) -> Result<Self, String> {
+        Self::with_simd(threads, SimdChoice::Auto)
+    }
+
+    /// An executor with `threads` worker threads (at least 1) and the vector unit `simd` names.
+    pub fn with_simd(threads: usize, simd: SimdChoice) -> Result<Self, String> {
+        let unit = resolve_vector_unit(simd)?;
         let threads = threads.max(1);
         // WebAssembly without the atomics feature (wasm32-wasip1) cannot start a thread.
         if threads > 1 && cfg!(all(target_family = "wasm", not(target_feature = "atomics"))) {
@@ -37,7 +98,12 @@ impl HostExecutor {
                 .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
             Some(pool)
         };
-        Ok(Self { threads, pool })
+        Ok(Self { threads, unit, pool })
+    }
+
+    /// The vector unit the products run on.
+    pub fn unit(&self) -> VectorUnit {
+        self.unit
     }
 
     /// Number of threads work is split across.
@@ -47,6 +113,10 @@ impl HostExecutor {
 }
 
 impl Executor for HostExecutor {
+    fn vector_unit(&self) -> VectorUnit {
+        self.unit
+    }
+
     fn for_each_row_block2<A: Send, B: Send>(
         &self,
         a: &mut [A],

@@ -3,7 +3,7 @@
 use samebits::arith::Float;
 use samebits::fixed::narrow::Saturations;
 use samebits::layers::{softmax_cross_entropy_row, Activation, Dense};
-use samebits::linalg::{tree_sum_into, BATCH_CHUNK};
+use samebits::linalg::{tree_sum_into, VectorUnit, BATCH_CHUNK};
 use samebits_tests::{check_golden, digest_hex, golden, uniform};
 
 /// 19 rows (a full 16-row chunk plus 3), 37 inputs, 29 outputs: every remainder path of the
@@ -20,7 +20,7 @@ fn dense_forward_and_backward() {
     let sat = Saturations::new();
 
     let mut z = vec![0.0; ROWS * LAYER.outputs];
-    LAYER.forward::<Float>(&x, &w, &b, &mut z, &sat);
+    LAYER.forward::<Float>(VectorUnit::baseline(), &x, &w, &b, &mut z, &sat);
     check_golden("DENSE_FORWARD", &digest_hex(&z), golden::DENSE_FORWARD);
 
     // Parameter gradients: one partial per chunk, combined by the tree (§5.2).
@@ -31,7 +31,7 @@ fn dense_forward_and_backward() {
     for (c, rows) in chunks.iter().enumerate() {
         let (dw, db) = partials[c * stride..][..stride].split_at_mut(LAYER.weights_len());
         let (x_c, dz_c) = (&x[rows.start * 37..rows.end * 37], &dz[rows.start * 29..rows.end * 29]);
-        LAYER.backward_params::<Float>(x_c, dz_c, dz_c, dw, db);
+        LAYER.backward_params::<Float>(VectorUnit::baseline(), x_c, dz_c, dz_c, dw, db);
     }
     let mut grads = vec![0.0; stride];
     tree_sum_into(&mut grads, &partials, stride, 0, chunks.len());
@@ -40,7 +40,7 @@ fn dense_forward_and_backward() {
     let mut wt = vec![0.0; LAYER.weights_len()];
     LAYER.transpose(&w, &mut wt);
     let mut dx = vec![0.0; ROWS * LAYER.inputs];
-    LAYER.backward_input::<Float>(&dz, &wt, &mut dx, &sat);
+    LAYER.backward_input::<Float>(VectorUnit::baseline(), &dz, &wt, &mut dx, &sat);
     check_golden("DENSE_BACKWARD_INPUT", &digest_hex(&dx), golden::DENSE_BACKWARD_INPUT);
 }
 
@@ -100,14 +100,14 @@ fn fixed_point_layers() {
     Fixed::weight_operands_into(&w, &mut w_ops, &sat);
     Fixed::delta_operands_into(&dz, &mut dz_ops, &sat);
     let mut z = vec![Act::ZERO; ROWS * LAYER.outputs];
-    LAYER.forward::<Fixed>(&x_ops, &w_ops, &b, &mut z, &sat);
+    LAYER.forward::<Fixed>(VectorUnit::baseline(), &x_ops, &w_ops, &b, &mut z, &sat);
     let mut dw = vec![0i64; LAYER.weights_len()];
     let mut db = vec![0i64; LAYER.outputs];
-    LAYER.backward_params::<Fixed>(&x_ops, &dz_ops, &dz, &mut dw, &mut db);
+    LAYER.backward_params::<Fixed>(VectorUnit::baseline(), &x_ops, &dz_ops, &dz, &mut dw, &mut db);
     let mut wt = ops(LAYER.weights_len());
     LAYER.transpose(&w_ops, &mut wt);
     let mut dx = vec![Param::ZERO; ROWS * LAYER.inputs];
-    LAYER.backward_input::<Fixed>(&dz_ops, &wt, &mut dx, &sat);
+    LAYER.backward_input::<Fixed>(VectorUnit::baseline(), &dz_ops, &wt, &mut dx, &sat);
     assert_eq!(sat.get(), 0, "these values fit every format");
     let dw: Vec<Param> = dw.into_iter().map(|acc| Fixed::weight_grad(acc, &sat)).collect();
     let summary = format!("{:?}{:?}{:?}", act_words(&z), words(&dw), words(&dx));

@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 /// Configuration keys that never change bits under the contract (NUMERICS.md: the digest is the
 /// same for every thread count and on every device; a CSV file is judged by its data's digest,
 /// not its name).
-const NEUTRAL_CONFIG: [(&str, &str); 4] = [
+const NEUTRAL_CONFIG: [(&str, &str); 5] = [
     ("threads", "the thread count never changes bits (fixed reduction orders)"),
+    ("simd", "every vector unit computes the same sums in the same order"),
     ("device", "the device never changes bits (the OpenCL step is the CPU's twin)"),
     ("device_index", "the device never changes bits (the OpenCL step is the CPU's twin)"),
     ("data.csv.path", "a file's name does not matter; its data's digest is compared"),

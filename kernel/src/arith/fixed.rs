@@ -14,8 +14,7 @@ use crate::fixed::{
     SCALAR_FRAC, SHORT_OPERAND_MAX, WEIGHT_OPERAND_FRAC,
 };
 use crate::layers::argmax;
-#[cfg(all(target_arch = "x86_64", not(samebits_portable)))]
-use crate::linalg::MatmulShape;
+use crate::linalg::{MatmulShape, VectorUnit};
 use crate::optim::{Adam, AdamStep, Sgd};
 
 /// Fixed-point arithmetic: activations Q16.16, parameters Q8.24, scalars Q2.30, 16-bit product
@@ -72,17 +71,17 @@ impl Arithmetic for Fixed {
         acc.wrapping_add(inner as i64)
     }
     /// Exact sums in any grouping: on x86-64, pairs of products at a time with SSE2 (the same
-    /// results as the portable loop, tested in `linalg::pairs`).
-    #[cfg(all(target_arch = "x86_64", not(samebits_portable)))]
+    /// results as the portable loop, tested in `linalg::simd`).
     #[inline(always)]
     fn matmul<Out>(
+        unit: VectorUnit,
         shape: MatmulShape,
         a: &[Operand],
         b: &[Operand],
         c: &mut [Out],
         finish: impl Fn(usize, i64) -> Out,
     ) {
-        crate::linalg::matmul_i16(shape, a, b, c, finish)
+        crate::linalg::matmul_i16_with(unit, shape, a, b, c, finish)
     }
     /// Q16 → Q5.10 over all of i16 (§13.2).
     #[inline(always)]

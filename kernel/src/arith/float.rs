@@ -9,6 +9,7 @@ use super::Arithmetic;
 use crate::digest::canonical_bits;
 use crate::fixed::narrow::Saturations;
 use crate::layers::softmax_cross_entropy_row_with;
+use crate::linalg::{MatmulShape, VectorUnit};
 use crate::math::{self, ElementaryF32, Portable};
 use crate::optim::{adam_update_f32, Adam, AdamStep};
 use crate::rng::unit_f32;
@@ -54,6 +55,19 @@ impl<M: ElementaryF32> Arithmetic for FloatWith<M> {
     #[inline(always)]
     fn flush(_acc: f32, inner: f32) -> f32 {
         inner
+    }
+    /// The same sums on `unit`'s vector code (`linalg::simd`, tested bit for bit against the
+    /// portable loop).
+    #[inline(always)]
+    fn matmul<Out>(
+        unit: VectorUnit,
+        shape: MatmulShape,
+        a: &[f32],
+        b: &[f32],
+        c: &mut [Out],
+        finish: impl Fn(usize, f32) -> Out,
+    ) {
+        crate::linalg::matmul_f32_with(unit, shape, a, b, c, finish)
     }
     #[inline(always)]
     fn act_operand(a: f32, _: &Saturations) -> f32 {

@@ -19,7 +19,7 @@ pub use self::fixed::Fixed;
 pub use self::float::{Float, FloatWith};
 
 use crate::fixed::narrow::Saturations;
-use crate::linalg::{matmul_with, MatmulShape};
+use crate::linalg::{matmul_with, MatmulShape, VectorUnit};
 use crate::optim::{Adam, AdamStep, Sgd};
 use core::fmt::Debug;
 
@@ -65,15 +65,17 @@ pub trait Arithmetic: Copy + Debug + Default + Send + Sync + 'static {
 
     /// `c[i][j] ← finish(j, Σ_p a[i][p]·b[p][j])` over operands, in the order of §5.1 (runs of
     /// §13.2): the loop of [`crate::linalg::matmul_with`], unless a path has a faster one with
-    /// the same results.
+    /// the same results on `unit` ([`crate::linalg::simd`]).
     #[inline(always)]
     fn matmul<Out>(
+        unit: VectorUnit,
         shape: MatmulShape,
         a: &[Self::Operand],
         b: &[Self::Operand],
         c: &mut [Out],
         finish: impl Fn(usize, Self::Acc) -> Out,
     ) {
+        let _ = unit;
         matmul_with::<Self, Out>(shape, a, b, c, finish)
     }
 

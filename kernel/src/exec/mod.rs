@@ -7,11 +7,21 @@
 //! on any number of threads without changing a bit. The kernel itself is single-threaded and
 //! allocation-free; the harness supplies a threaded executor.
 
+use crate::linalg::VectorUnit;
+
 /// A task over one block of rows: `(first_row, a_block, b_block)`.
 pub type RowTask<'t, A, B> = dyn Fn(usize, &mut [A], &mut [B]) + Sync + 't;
 
-/// Runs a task over disjoint blocks of whole rows.
+/// Runs a task over disjoint blocks of whole rows, with a given vector unit.
 pub trait Executor {
+    /// The vector unit the matrix products may use on the threads this executor runs. Every
+    /// unit gives the same bits (NUMERICS.md §5.1); the default is what the compile target
+    /// guarantees ([`VectorUnit::baseline`]). A host executor can offer more after detecting
+    /// the processor's features.
+    fn vector_unit(&self) -> VectorUnit {
+        VectorUnit::baseline()
+    }
+
     /// Cuts `a` into blocks of whole `a_row`-element rows and `b` into the same rows of
     /// `b_row` elements, and calls `task(first_row, a_block, b_block)` once per block so that
     /// every row is covered exactly once, in any order and on any thread. `b_row` may be 0,

@@ -6,7 +6,7 @@
 
 use crate::arith::Arithmetic;
 use crate::fixed::narrow::Saturations;
-use crate::linalg::MatmulShape;
+use crate::linalg::{MatmulShape, VectorUnit};
 
 /// Shape of a dense layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +36,7 @@ impl Dense {
     /// [`Arithmetic::weight_operand`]); `z` is rows×outputs.
     pub fn forward<N: Arithmetic>(
         &self,
+        unit: VectorUnit,
         x: &[N::Operand],
         w: &[N::Operand],
         b: &[N::Param],
@@ -44,7 +45,7 @@ impl Dense {
     ) {
         let rows = z.len() / self.outputs;
         let shape = MatmulShape::row_major(rows, self.outputs, self.inputs);
-        N::matmul(shape, x, w, z, |o, acc| N::forward_out(acc, b[o], sat));
+        N::matmul(unit, shape, x, w, z, |o, acc| N::forward_out(acc, b[o], sat));
     }
 
     /// Parameter-gradient partial sums of one chunk of rows (§5.2): `dw = xᵀ·dz`,
@@ -56,6 +57,7 @@ impl Dense {
     /// bias sums use the deltas themselves (`dz`).
     pub fn backward_params<N: Arithmetic>(
         &self,
+        unit: VectorUnit,
         x: &[N::Operand],
         dz_operands: &[N::Operand],
         dz: &[N::Param],
@@ -64,7 +66,7 @@ impl Dense {
     ) {
         let rows = dz.len() / self.outputs;
         let shape = MatmulShape::transposed_a(self.inputs, self.outputs, rows);
-        N::matmul(shape, x, dz_operands, dw, |_, acc| acc);
+        N::matmul(unit, shape, x, dz_operands, dw, |_, acc| acc);
         db.fill(N::acc_zero());
         for dz_row in dz.chunks_exact(self.outputs) {
             for (db_o, dz_ro) in db.iter_mut().zip(dz_row) {
@@ -81,6 +83,7 @@ impl Dense {
     /// that the sum runs along contiguous memory.
     pub fn backward_input<N: Arithmetic>(
         &self,
+        unit: VectorUnit,
         dz: &[N::Operand],
         wt: &[N::Operand],
         dx: &mut [N::Param],
@@ -88,7 +91,7 @@ impl Dense {
     ) {
         let rows = dx.len() / self.inputs;
         let shape = MatmulShape::row_major(rows, self.inputs, self.outputs);
-        N::matmul(shape, dz, wt, dx, |_, acc| N::input_grad(acc, sat));
+        N::matmul(unit, shape, dz, wt, dx, |_, acc| N::input_grad(acc, sat));
     }
 
     /// `wt[o][i] = w[i][o]`: an exact copy, no arithmetic.
@@ -114,7 +117,7 @@ mod tests {
     #[test]
     fn forward_small_case_by_hand() {
         let mut z = [0.0; 4];
-        L.forward::<Float>(&X, &W, &B, &mut z, &Saturations::new());
+        L.forward::<Float>(VectorUnit::baseline(), &X, &W, &B, &mut z, &Saturations::new());
         // Row 0: o0 = 0.5 + 0.5 - 0.375 = 0.625, + 0.1; o1 = -1 + 4 + 3 = 6, - 0.2.
         assert_eq!(z, [0.625 + 0.1, 6.0 - 0.2, -0.5 + 0.125 - 0.03125 + 0.1, 1.0 + 1.0 + 0.25 - 0.2]);
     }
@@ -123,7 +126,7 @@ mod tests {
     fn backward_params_small_case_by_hand() {
         let dz = [1.0, -1.0, 2.0, 0.5];
         let (mut dw, mut db) = ([0.0; 6], [0.0; 2]);
-        L.backward_params::<Float>(&X, &dz, &dz, &mut dw, &mut db);
+        L.backward_params::<Float>(VectorUnit::baseline(), &X, &dz, &dz, &mut dw, &mut db);
         assert_eq!(dw, [1.0 - 2.0, -1.0 - 0.5, 2.0 + 1.0, -2.0 + 0.25, 3.0 + 0.5, -3.0 + 0.125]);
         assert_eq!(db, [3.0, -0.5]);
     }
@@ -135,7 +138,7 @@ mod tests {
         assert_eq!(wt, [0.5, 0.25, -0.125, -1.0, 2.0, 1.0]);
         let dz = [1.0, -1.0, 2.0, 0.5];
         let mut dx = [0.0; 6];
-        L.backward_input::<Float>(&dz, &wt, &mut dx, &Saturations::new());
+        L.backward_input::<Float>(VectorUnit::baseline(), &dz, &wt, &mut dx, &Saturations::new());
         assert_eq!(dx, [1.5, -1.75, -1.125, 0.5, 1.5, 0.25]);
     }
 }

@@ -5,11 +5,9 @@
 //! vector lanes, thread splits) works across *independent* sums, never inside one.
 
 mod matmul;
-#[cfg(all(target_arch = "x86_64", not(samebits_portable)))]
-mod pairs;
+pub mod simd;
 mod tree_sum;
 
 pub use matmul::{matmul, matmul_with, MatmulShape};
-#[cfg(all(target_arch = "x86_64", not(samebits_portable)))]
-pub use pairs::matmul_i16;
+pub use simd::{matmul_f32_with, matmul_i16_with, matmul_on, UnitKind, VectorUnit};
 pub use tree_sum::{chunk_count, tree_sum_into, tree_sum_with, BATCH_CHUNK};

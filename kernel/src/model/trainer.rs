@@ -422,6 +422,7 @@ fn forward<N: Arithmetic, E: Executor, const L: usize>(
     saturated: &AtomicU32,
     observe: &mut dyn FnMut(usize, &mut [N::Act]),
 ) {
+    let unit = exec.vector_unit();
     let mut offset = 0;
     for (l, layer) in spec.layers().iter().enumerate() {
         let d = layer.dense;
@@ -441,7 +442,7 @@ fn forward<N: Arithmetic, E: Executor, const L: usize>(
         exec.for_each_row_block(&mut after[0][..rows * d.outputs], d.outputs, 2 * d.weights_len(), &|first, z| {
             let sat = Saturations::new();
             let n = z.len() / d.outputs;
-            d.forward::<N>(&x_ops[first * d.inputs..][..n * d.inputs], w, b, z, &sat);
+            d.forward::<N>(unit, &x_ops[first * d.inputs..][..n * d.inputs], w, b, z, &sat);
             if let Some(activation) = layer.activation {
                 activation.forward::<N>(z);
             }
@@ -497,6 +498,7 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
     saturated: &AtomicU32,
     observe: &mut dyn FnMut(usize, &mut [N::Param]),
 ) {
+    let unit = exec.vector_unit();
     let layers = spec.layers();
     let stride = spec.params_len();
     let partials = &mut s.partials[..chunk_count(rows) * stride];
@@ -526,7 +528,7 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
                 let r1 = rows.min(r0 + BATCH_CHUNK);
                 let (dw, db) = chunk[offset..][..d.params_len()].split_at_mut(d.weights_len());
                 let (x_c, dz_c) = (r0 * d.inputs..r1 * d.inputs, r0 * d.outputs..r1 * d.outputs);
-                d.backward_params::<N>(&x_ops[x_c], &dz_ops[dz_c.clone()], &dz[dz_c], dw, db);
+                d.backward_params::<N>(unit, &x_ops[x_c], &dz_ops[dz_c.clone()], &dz[dz_c], dw, db);
             }
         });
         if l == 0 {
@@ -539,7 +541,7 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
         exec.for_each_row_block(&mut next_buf[..rows * d.inputs], d.inputs, 2 * d.weights_len(), &|first, dx| {
             let sat = Saturations::new();
             let n = dx.len() / d.inputs;
-            d.backward_input::<N>(&dz_ops[first * d.outputs..][..n * d.outputs], wt, dx, &sat);
+            d.backward_input::<N>(unit, &dz_ops[first * d.outputs..][..n * d.outputs], wt, dx, &sat);
             activation.backward::<N>(&x[first * d.inputs..][..n * d.inputs], dx, &sat);
             sat.add_to(saturated);
         });

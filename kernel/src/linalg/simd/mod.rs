@@ -1,0 +1,193 @@
+//! Vector code for the matrix products, and the choice of which to run.
+//!
+//! Contract: NUMERICS.md §5.1 and §13.2. Every function here computes exactly what the portable
+//! loop [`super::matmul_with`] computes — the same sums in the same order, or (fixed point) the
+//! same exact integer sums — only faster; the tests below check each unit against it on random
+//! shapes with remainders in every dimension. Which unit runs is chosen by whoever runs the
+//! kernel ([`crate::exec::Executor::vector_unit`]), not by the kernel, which cannot ask the
+//! processor without std.
+//!
+//! This module holds all of the kernel's `unsafe` code: vector loads and stores through raw
+//! pointers, and calls into `#[target_feature]` functions. Every block says why it is sound;
+//! bounds are checked once per product, before any vector code runs ([`f32_tiles::check_shape`]).
+#![allow(unsafe_code)]
+
+#[cfg(target_arch = "aarch64")]
+mod f32_neon;
+mod f32_tiles;
+#[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+mod f32_x86;
+#[cfg(target_arch = "x86_64")]
+mod i16_x86;
+mod unit;
+
+pub use unit::{UnitKind, VectorUnit};
+
+use super::{matmul_with, MatmulShape};
+use crate::arith::{Fixed, Float};
+
+/// `c[i][j] ← finish(j, Σ_p a[i][p]·b[p][j])` in f32 on `unit`, every sum in the canonical order
+/// of §5.1: bit for bit [`super::matmul_with`]`::<Float, _>`.
+///
+/// Contract: NUMERICS.md §5.1.
+///
+/// # Panics
+/// If a slice is too short for `shape` (a caller bug; the kernel's layouts size them).
+#[inline]
+pub fn matmul_f32_with<Out>(
+    unit: VectorUnit,
+    shape: MatmulShape,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [Out],
+    finish: impl Fn(usize, f32) -> Out,
+) {
+    f32_tiles::check_shape(shape, a, b, c);
+    match unit.kind() {
+        // SAFETY (x86 arms): a VectorUnit of an x86 kind is only made for a processor that has
+        // its instructions (`VectorUnit::baseline`, or the caller of `new_unchecked`), and the
+        // slices were checked above.
+        #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+        UnitKind::Avx512 => unsafe { f32_x86::matmul_avx512(shape, a, b, c, &finish) },
+        #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+        UnitKind::Avx2 => unsafe { f32_x86::matmul_avx2(shape, a, b, c, &finish) },
+        #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+        UnitKind::Sse2 => unsafe { f32_x86::matmul_sse2(shape, a, b, c, &finish) },
+        // SAFETY: as above, for NEON.
+        #[cfg(target_arch = "aarch64")]
+        UnitKind::Neon => unsafe { f32_neon::matmul_neon(shape, a, b, c, &finish) },
+        _ => matmul_with::<Float, Out>(shape, a, b, c, finish),
+    }
+}
+
+/// `c ← a · b` in f32 on `unit` (overwrites `c`): [`matmul_f32_with`] storing the sums.
+///
+/// Contract: NUMERICS.md §5.1.
+pub fn matmul_on(unit: VectorUnit, shape: MatmulShape, a: &[f32], b: &[f32], c: &mut [f32]) {
+    matmul_f32_with(unit, shape, a, b, c, |_, sum| sum);
+}
+
+/// `c[i][j] ← finish(j, Σ_p a[i][p]·b[p][j])` over the fixed path's 16-bit operands on `unit`:
+/// exact sums (§13.2), so bit for bit [`super::matmul_with`]`::<Fixed, _>`.
+///
+/// Contract: NUMERICS.md §13.2.
+///
+/// # Panics
+/// If a slice is too short for `shape`.
+#[inline]
+pub fn matmul_i16_with<Out>(
+    unit: VectorUnit,
+    shape: MatmulShape,
+    a: &[i16],
+    b: &[i16],
+    c: &mut [Out],
+    finish: impl Fn(usize, i64) -> Out,
+) {
+    f32_tiles::check_shape(shape, a, b, c);
+    match unit.kind() {
+        #[cfg(target_arch = "x86_64")]
+        UnitKind::Sse2 | UnitKind::Avx2 | UnitKind::Avx512 => i16_x86::matmul_i16(shape, a, b, c, finish),
+        _ => matmul_with::<Fixed, Out>(shape, a, b, c, finish),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec::Vec;
+
+    /// Values of mixed magnitude and sign, so that any change of summation order would round
+    /// differently; some exact zeros of both signs and subnormals too.
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                match x % 16 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    2 => f32::from_bits(x >> 10), // subnormal or tiny
+                    _ => {
+                        let mantissa = (x >> 9) as f32 / (1 << 23) as f32 - 0.5;
+                        mantissa * [1.0e-3, 1.0, 37.0, 1.0e4][(x >> 4 & 3) as usize]
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// The units this processor can run, as far as a no_std test can tell: the compile target's
+    /// baseline and everything narrower. (The harness's tests run every unit the host has.)
+    fn units() -> Vec<VectorUnit> {
+        let base = VectorUnit::baseline();
+        let mut units = std::vec![VectorUnit::PORTABLE, base];
+        if cfg!(any(target_arch = "x86_64", target_arch = "x86")) && base.kind() != UnitKind::Portable {
+            // SAFETY: every x86 target this baseline can be SSE2 or wider has SSE2.
+            units.push(unsafe { VectorUnit::new_unchecked(UnitKind::Sse2) });
+        }
+        units
+    }
+
+    #[test]
+    fn every_unit_equals_the_portable_loop_bitwise() {
+        let shapes: &[(usize, usize, usize)] = if cfg!(miri) {
+            &[(1, 1, 1), (3, 7, 5), (9, 33, 3), (0, 4, 3), (4, 0, 3), (4, 4, 0)]
+        } else {
+            &[
+                (1, 1, 1),
+                (3, 7, 5),
+                (4, 8, 1),
+                (5, 9, 13),
+                (8, 16, 64),
+                (13, 31, 17),
+                (9, 33, 70),
+                (17, 50, 3),
+                (32, 10, 64),
+                (0, 4, 3),
+                (4, 0, 3),
+                (4, 4, 0),
+            ]
+        };
+        for unit in units() {
+            for &(m, n, k) in shapes {
+                for transposed in [false, true] {
+                    let s =
+                        if transposed { MatmulShape::transposed_a(m, n, k) } else { MatmulShape::row_major(m, n, k) };
+                    let a = values(m * k, 1 + m as u32);
+                    let b = values(k * n, 7 + n as u32);
+                    let mut got = std::vec![f32::NAN; m * n];
+                    let mut want = std::vec![f32::NAN; m * n];
+                    matmul_on(unit, s, &a, &b, &mut got);
+                    matmul_with::<Float, f32>(s, &a, &b, &mut want, |_, acc| acc);
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&got), bits(&want), "{unit} {m}x{n}x{k} transposed {transposed}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn finish_sees_each_column_index() {
+        let (m, n, k) = (5, 21, 3);
+        let a = values(m * k, 3);
+        let b = values(k * n, 4);
+        for unit in units() {
+            let mut c = std::vec![(0usize, 0.0f32); m * n];
+            matmul_f32_with(unit, MatmulShape::row_major(m, n, k), &a, &b, &mut c, |j, s| (j, s));
+            for (idx, (j, _)) in c.iter().enumerate() {
+                assert_eq!(*j, idx % n, "{unit}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for kind in UnitKind::ALL {
+            assert_eq!(UnitKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(UnitKind::from_name("avx"), None);
+    }
+}
