@@ -206,6 +206,12 @@ pub trait Arithmetic: Copy + Debug + Default + Send + Sync + 'static {
     fn act_bits(a: Self::Act) -> u32;
     /// Whether a parameter, gradient or loss is a real number (always, in fixed point).
     fn param_is_finite(p: Self::Param) -> bool;
+    /// Whether every value is finite: [`Arithmetic::param_is_finite`] over the slice (a path may
+    /// have a faster loop; this runs on every parameter and gradient after every step).
+    #[inline]
+    fn all_finite(values: &[Self::Param]) -> bool {
+        values.iter().all(|v| Self::param_is_finite(*v))
+    }
     /// Whether a loss is a real number.
     fn act_is_finite(a: Self::Act) -> bool;
     /// An input value, or `None` if it is outside this path's input range.

@@ -75,6 +75,16 @@ fn tree<Acc: Copy + Default>(
         dst.copy_from_slice(&partials[lo * stride + first..][..dst.len()]);
         return;
     }
+    if len == 2 {
+        // The tree's leaves, added straight from the partials (the same additions as copying
+        // both and adding, without the copies).
+        let left = &partials[lo * stride + first..][..dst.len()];
+        let right = &partials[(lo + 1) * stride + first..][..dst.len()];
+        for ((d, l), r) in dst.iter_mut().zip(left).zip(right) {
+            *d = add(*l, *r);
+        }
+        return;
+    }
     let left = 1usize << (usize::BITS - 1 - (len - 1).leading_zeros());
     tree(dst, partials, stride, first, lo, lo + left, add);
     let mut right = [Acc::default(); BLOCK];

@@ -591,6 +591,9 @@ fn first_nonfinite<N: Arithmetic>(
     values: &[N::Param],
     gradients: bool,
 ) -> Option<(usize, Tensor, usize)> {
+    if N::all_finite(values) {
+        return None;
+    }
     let (weights, biases) =
         if gradients { (Tensor::WeightGradients, Tensor::BiasGradients) } else { (Tensor::Weights, Tensor::Biases) };
     let mut offset = 0;
