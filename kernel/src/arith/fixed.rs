@@ -101,13 +101,16 @@ impl Arithmetic for Fixed {
         let x = round_shift(d.to_bits() as i64, PARAM_FRAC - DELTA_OPERAND_FRAC);
         sat.clamp_to(x, -SHORT_OPERAND_MAX, SHORT_OPERAND_MAX) as Operand
     }
+    #[inline(always)]
     fn act_operands_into(src: &[Act], dst: &mut [Operand], sat: &Saturations) {
         narrow_operands(src, dst, ACT_FRAC - ACT_OPERAND_FRAC, i16::MIN as i32, i16::MAX as i32, sat, Act::to_bits);
     }
+    #[inline(always)]
     fn weight_operands_into(src: &[Param], dst: &mut [Operand], sat: &Saturations) {
         let max = SHORT_OPERAND_MAX as i32;
         narrow_operands(src, dst, PARAM_FRAC - WEIGHT_OPERAND_FRAC, -max, max, sat, Param::to_bits);
     }
+    #[inline(always)]
     fn delta_operands_into(src: &[Param], dst: &mut [Operand], sat: &Saturations) {
         let max = SHORT_OPERAND_MAX as i32;
         narrow_operands(src, dst, PARAM_FRAC - DELTA_OPERAND_FRAC, -max, max, sat, Param::to_bits);
@@ -247,6 +250,7 @@ impl Arithmetic for Fixed {
     /// hyper-parameter is below 1 (the usual case): in 32-bit lanes that vectorise
     /// ([`scale_below_one`]), the clamps counted locally, no weight-decay product when λ = 0
     /// (which adds exactly 0). Otherwise the formula itself, with `scale`, `add` and `sub`.
+    #[inline(always)]
     fn sgd_update(sgd: &Sgd, params: &mut [Param], grads: &[Param], velocity: &mut [Param], sat: &Saturations) {
         let q30 = |x: f32| Self::scalar(x).to_bits();
         let (lr, momentum, decay) = (q30(sgd.lr), q30(sgd.momentum), q30(sgd.weight_decay));
@@ -281,6 +285,7 @@ impl Arithmetic for Fixed {
     }
     /// NUMERICS.md §13.7. `v` averages g², whose useful range (2⁻⁴⁰ … 1) Q24 cannot hold,
     /// so it is kept as Q48 in 64 bits: the reason Adam is written per path.
+    #[inline(always)]
     fn adam_update(
         adam: &Adam,
         step: &AdamStep<Scalar>,
@@ -361,7 +366,7 @@ impl Arithmetic for Fixed {
 /// `dst[i] ← clamp(round_shift(bits(src[i]), shift), min, max)` for 32-bit values, in 32-bit
 /// arithmetic (the same results as `round_shift` on i64: the rest plus one never overflows), so
 /// that the loop vectorises; the clamps are counted once at the end.
-#[inline]
+#[inline(always)]
 fn narrow_operands<T: Copy>(
     src: &[T],
     dst: &mut [Operand],

@@ -163,7 +163,7 @@ pub trait Arithmetic: Copy + Debug + Default + Send + Sync + 'static {
     /// SGD's update of a block of parameters (NUMERICS.md §7.1, §13.7), per parameter:
     /// `g ← grad + λ·w`; `v ← μ·v + g`; `w ← w − η·v`, in this path's `scale`, `add`, `sub`.
     /// A path may have a faster loop with the same results.
-    #[inline]
+    #[inline(always)]
     fn sgd_update(
         sgd: &Sgd,
         params: &mut [Self::Param],

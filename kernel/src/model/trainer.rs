@@ -11,8 +11,9 @@ use crate::digest::{digest_words, Digest};
 use crate::exec::Executor;
 use crate::fixed::narrow::Saturations;
 use crate::layers::argmax;
-use crate::linalg::{chunk_count, tree_sum_with, BATCH_CHUNK};
-use crate::optim::{AdamStep, Optimizer};
+use crate::linalg::{chunk_count, tree_sum_with, vectorised, BATCH_CHUNK};
+use crate::linalg::Work;
+use crate::optim::{Adam, AdamStep, Optimizer, Sgd};
 use core::sync::atomic::AtomicU32;
 use rand_core::RngCore;
 
@@ -298,13 +299,15 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
 
         let grads: &[N::Param] = self.bufs.grads;
         let saturated_ref = &saturated;
+        let unit = exec.vector_unit();
         match self.optimizer {
             // Work hints count memory-bound element updates as several operations; Adam's
             // square root costs about a hundred.
             Optimizer::Sgd(sgd) => {
                 exec.for_each_row_block2(self.bufs.params, 1, self.bufs.opt_state, 1, 16, &|first, w, v| {
                     let sat = Saturations::new();
-                    sgd.update::<N>(w, &grads[first..][..w.len()], v, &sat);
+                    let g = &grads[first..][..w.len()];
+                    vectorised(unit, SgdWork::<N> { sgd: &sgd, w, g, v, sat: &sat });
                     sat.add_to(saturated_ref);
                 })
             }
@@ -314,7 +317,8 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
                 let per = N::ADAM_STATE_PER_PARAM;
                 exec.for_each_row_block2(self.bufs.params, 1, self.bufs.opt_state, per, 128, &|first, w, st| {
                     let sat = Saturations::new();
-                    N::adam_update(&adam, &at, w, &grads[first..][..w.len()], st, &sat);
+                    let g = &grads[first..][..w.len()];
+                    vectorised(unit, AdamWork::<N> { adam: &adam, at: &at, w, g, state: st, sat: &sat });
                     sat.add_to(saturated_ref);
                 });
             }
@@ -360,6 +364,57 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
     }
 }
 
+/// One block of the SGD update, compiled for the executor's vector unit.
+struct SgdWork<'w, N: Arithmetic> {
+    sgd: &'w Sgd,
+    w: &'w mut [N::Param],
+    g: &'w [N::Param],
+    v: &'w mut [N::Param],
+    sat: &'w Saturations,
+}
+
+impl<N: Arithmetic> Work for SgdWork<'_, N> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        self.sgd.update::<N>(self.w, self.g, self.v, self.sat);
+    }
+}
+
+/// One block of the Adam update, compiled for the executor's vector unit.
+struct AdamWork<'w, N: Arithmetic> {
+    adam: &'w Adam,
+    at: &'w AdamStep<N::Scalar>,
+    w: &'w mut [N::Param],
+    g: &'w [N::Param],
+    state: &'w mut [N::Param],
+    sat: &'w Saturations,
+}
+
+impl<N: Arithmetic> Work for AdamWork<'_, N> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        N::adam_update(self.adam, self.at, self.w, self.g, self.state, self.sat);
+    }
+}
+
+/// One block of an operand conversion, compiled for the executor's vector unit.
+struct ConvertWork<'w, S, O, F> {
+    convert: &'w F,
+    src: &'w [S],
+    dst: &'w mut [O],
+    sat: &'w Saturations,
+}
+
+impl<S, O, F: Fn(&[S], &mut [O], &Saturations)> Work for ConvertWork<'_, S, O, F> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        (self.convert)(self.src, self.dst, self.sat);
+    }
+}
+
 fn layer_params<'p, P>(params: &'p [P], offset: usize, layer: &LayerSpec) -> (&'p [P], &'p [P]) {
     params[offset..][..layer.dense.params_len()].split_at(layer.dense.weights_len())
 }
@@ -373,9 +428,10 @@ fn to_operands<S: Copy + Sync, N: Arithmetic, E: Executor>(
     convert: impl Fn(&[S], &mut [N::Operand], &Saturations) + Sync,
     saturated: &AtomicU32,
 ) {
+    let unit = exec.vector_unit();
     exec.for_each_row_block(dst, 1, 4, &|first, block| {
         let sat = Saturations::new();
-        convert(&src[first..][..block.len()], block, &sat);
+        vectorised(unit, ConvertWork { convert: &convert, src: &src[first..][..block.len()], dst: block, sat: &sat });
         sat.add_to(saturated);
     });
 }

@@ -27,6 +27,7 @@ impl Sgd {
     /// `g ← grad + (λ · w)`; `v ← (μ · v) + g`; `w ← w − (η · v)` — each operation one
     /// rounded f32 operation, or (fixed point, §13.7) one exact product narrowed to Q24 and
     /// saturating additions.
+    #[inline(always)]
     pub fn update<N: Arithmetic>(
         &self,
         params: &mut [N::Param],

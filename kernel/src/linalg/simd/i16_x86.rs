@@ -1,73 +1,211 @@
-//! The fixed path's products on x86-64: 16-bit operands multiplied two at a time with SSE2.
+//! The fixed path's products on x86-64: 16-bit operands multiplied two at a time with
+//! `pmaddwd`, in SSE2, AVX2 or AVX-512 BW registers.
 //!
 //! Contract: NUMERICS.md §13.2. Every sum of the fixed path is exact, so any grouping gives the
 //! same bits; this loop groups the products of k-steps `p` and `p + 1` in one `pmaddwd`
-//! (`_mm_madd_epi16`: `a_p·b_pj + a_{p+1}·b_{p+1,j}` in each 32-bit lane), sums 16 such pairs
-//! (32 products, the run of [`crate::fixed::PRODUCT_BLOCK`]) in i32 lanes and adds each run to
-//! an i64 sum. The portable loop of [`super::matmul_with`] gives the same results (tests below).
+//! (`a_p·b_pj + a_{p+1}·b_{p+1,j}` in each 32-bit lane), sums 16 such pairs (32 products, the run
+//! of [`crate::fixed::PRODUCT_BLOCK`]) in i32 lanes and adds each run to an i64 sum. The portable
+//! loop of [`super::matmul_with`] gives the same results (tests below and in `simd`).
 //!
-//! SSE2 is part of every x86-64 target, so these instructions are always available. Rust still
-//! counts a call into `#[target_feature]` code from ordinary code as `unsafe`, and so are vector
-//! loads from a slice: these, each with its reason next to it, are the only `unsafe` in the
-//! kernel.
+//! A register of `NR` 16-bit values holds one row of `NR` columns of b. Interleaving rows p and
+//! p + 1 (`unpacklo`/`unpackhi`, which work within each 128-bit group of the register) gives two
+//! registers of column pairs: in group `g`, the low one holds columns `8g..8g+4`, the high one
+//! `8g+4..8g+8` ([`column`]). Columns left over after the widest blocks take SSE2 blocks of 8, the
+//! very last ones padded with zeros (which add nothing).
 
-use super::MatmulShape;
+use super::{MatmulShape, UnitKind};
 use crate::fixed::PRODUCT_BLOCK;
-use core::arch::x86_64::{
-    __m128i, _mm_add_epi32, _mm_cvtsi128_si32, _mm_loadu_si128, _mm_madd_epi16, _mm_set1_epi32, _mm_setzero_si128,
-    _mm_shuffle_epi32, _mm_unpackhi_epi16, _mm_unpacklo_epi16,
-};
+use core::arch::x86_64::*;
 
 /// Rows per register block.
 const MR: usize = 4;
-/// Columns per register block: two 4-lane registers of 32-bit sums per row (eight sum
-/// registers, two of b pairs, one of a and one temporary: 12 of SSE2's 16, no spills).
-const NR: usize = 8;
-/// 32-bit sum registers per row.
-const NV: usize = NR / 4;
+/// Widest block, in columns (AVX-512: 32 values of 16 bits).
+const MAX_NR: usize = 32;
+/// Columns of an SSE2 block, the width of the padded last columns.
+const SSE2_NR: usize = 8;
 
-/// `b[at..at + 8]` as one register, without a bounds check: the caller has checked that
-/// `at + 8 <= b.len()` for every `at` it passes (see [`block`]).
-#[target_feature(enable = "sse2")]
-#[inline]
-fn load8_at(b: &[i16], at: usize) -> __m128i {
-    debug_assert!(at + 8 <= b.len());
-    // SAFETY: `at + 8 <= b.len()` (the caller's check), so the 16 bytes read are inside `b`;
-    // `_mm_loadu_si128` has no alignment requirement.
-    #[allow(unsafe_code)]
-    unsafe {
-        _mm_loadu_si128(b.as_ptr().add(at).cast())
+/// A register of 16-bit operands and the 32-bit sums `pmaddwd` makes of them.
+///
+/// Every method is `unsafe` because it executes the unit's instructions (the caller's
+/// `#[target_feature]` entry point guarantees them) and, for loads and stores, reads or writes
+/// through a pointer the caller guarantees.
+trait PairLanes: Copy {
+    /// 16-bit values per register: the columns of one block.
+    const NR: usize;
+    unsafe fn zero() -> Self;
+    /// `NR` values from `p`.
+    unsafe fn load(p: *const i16) -> Self;
+    /// Interleaves the low four 16-bit values of each 128-bit group of `a` and `b`.
+    unsafe fn unpack_lo(a: Self, b: Self) -> Self;
+    /// Interleaves the high four 16-bit values of each 128-bit group of `a` and `b`.
+    unsafe fn unpack_hi(a: Self, b: Self) -> Self;
+    /// The 32 bits of a pair of a-values in every lane.
+    unsafe fn splat_pair(bits: u32) -> Self;
+    /// `pmaddwd`: lane-wise `a₀·b₀ + a₁·b₁` of 16-bit pairs, into 32 bits (exact here, §13.2).
+    unsafe fn madd(a: Self, b: Self) -> Self;
+    /// Lane-wise 32-bit addition.
+    unsafe fn add32(a: Self, b: Self) -> Self;
+    /// The `NR / 2` 32-bit lanes, into the front of `out`.
+    unsafe fn store32(self, out: &mut [i32; MAX_NR / 2]);
+}
+
+#[derive(Clone, Copy)]
+struct Sse2(__m128i);
+
+impl PairLanes for Sse2 {
+    const NR: usize = 8;
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        Self(_mm_setzero_si128())
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const i16) -> Self {
+        // SAFETY: the caller's pointer covers 8 values; no alignment needed.
+        Self(unsafe { _mm_loadu_si128(p.cast()) })
+    }
+    #[inline(always)]
+    unsafe fn unpack_lo(a: Self, b: Self) -> Self {
+        Self(_mm_unpacklo_epi16(a.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn unpack_hi(a: Self, b: Self) -> Self {
+        Self(_mm_unpackhi_epi16(a.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn splat_pair(bits: u32) -> Self {
+        Self(_mm_set1_epi32(bits as i32))
+    }
+    #[inline(always)]
+    unsafe fn madd(a: Self, b: Self) -> Self {
+        Self(_mm_madd_epi16(a.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn add32(a: Self, b: Self) -> Self {
+        Self(_mm_add_epi32(a.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn store32(self, out: &mut [i32; MAX_NR / 2]) {
+        // SAFETY: `out` holds 16 ≥ 4 values; no alignment needed.
+        unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), self.0) }
     }
 }
 
-/// The four 32-bit lanes of `v`.
-#[target_feature(enable = "sse2")]
-#[inline]
-fn lanes(v: __m128i) -> [i32; 4] {
-    [
-        _mm_cvtsi128_si32(v),
-        _mm_cvtsi128_si32(_mm_shuffle_epi32::<0b01>(v)),
-        _mm_cvtsi128_si32(_mm_shuffle_epi32::<0b10>(v)),
-        _mm_cvtsi128_si32(_mm_shuffle_epi32::<0b11>(v)),
-    ]
+#[derive(Clone, Copy)]
+struct Avx2(__m256i);
+
+impl PairLanes for Avx2 {
+    const NR: usize = 16;
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        Self(_mm256_setzero_si256())
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const i16) -> Self {
+        // SAFETY: the caller's pointer covers 16 values; no alignment needed.
+        Self(unsafe { _mm256_loadu_si256(p.cast()) })
+    }
+    #[inline(always)]
+    unsafe fn unpack_lo(a: Self, b: Self) -> Self {
+        Self(_mm256_unpacklo_epi16(a.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn unpack_hi(a: Self, b: Self) -> Self {
+        Self(_mm256_unpackhi_epi16(a.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn splat_pair(bits: u32) -> Self {
+        Self(_mm256_set1_epi32(bits as i32))
+    }
+    #[inline(always)]
+    unsafe fn madd(a: Self, b: Self) -> Self {
+        Self(_mm256_madd_epi16(a.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn add32(a: Self, b: Self) -> Self {
+        Self(_mm256_add_epi32(a.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn store32(self, out: &mut [i32; MAX_NR / 2]) {
+        // SAFETY: `out` holds 16 ≥ 8 values; no alignment needed.
+        unsafe { _mm256_storeu_si256(out.as_mut_ptr().cast(), self.0) }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Avx512(__m512i);
+
+impl PairLanes for Avx512 {
+    const NR: usize = 32;
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        Self(_mm512_setzero_si512())
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const i16) -> Self {
+        // SAFETY: the caller's pointer covers 32 values; no alignment needed.
+        Self(unsafe { _mm512_loadu_si512(p.cast()) })
+    }
+    #[inline(always)]
+    unsafe fn unpack_lo(a: Self, b: Self) -> Self {
+        Self(_mm512_unpacklo_epi16(a.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn unpack_hi(a: Self, b: Self) -> Self {
+        Self(_mm512_unpackhi_epi16(a.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn splat_pair(bits: u32) -> Self {
+        Self(_mm512_set1_epi32(bits as i32))
+    }
+    #[inline(always)]
+    unsafe fn madd(a: Self, b: Self) -> Self {
+        Self(_mm512_madd_epi16(a.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn add32(a: Self, b: Self) -> Self {
+        Self(_mm512_add_epi32(a.0, b.0))
+    }
+    #[inline(always)]
+    unsafe fn store32(self, out: &mut [i32; MAX_NR / 2]) {
+        // SAFETY: `out` holds exactly 16 values; no alignment needed.
+        unsafe { _mm512_storeu_si512(out.as_mut_ptr().cast(), self.0) }
+    }
+}
+
+/// The column, within a block, of 32-bit lane `lane` of the low (`high = false`) or high
+/// register of interleaved pairs (see the module's description).
+#[inline(always)]
+const fn column(lane: usize, high: bool) -> usize {
+    (lane / 4) * 8 + if high { 4 } else { 0 } + lane % 4
 }
 
 /// `c[i][j] ← finish(j, Σ_p a[i][p]·b[p][j])`, exact, for 16-bit operands whose products are
-/// below 2²⁶ (§13.2). Layouts as in [`super::matmul_with`]. Shapes that are not whole blocks
-/// are padded with zeros (which add nothing) rather than left to a scalar loop.
+/// below 2²⁶ (§13.2), with the widest blocks `kind` allows (SSE2 for any other kind). Layouts as
+/// in [`super::matmul_with`].
 ///
 /// # Panics
 /// If a slice is too short for `shape`.
 #[inline(always)]
-pub fn matmul_i16<Out>(shape: MatmulShape, a: &[i16], b: &[i16], c: &mut [Out], finish: impl Fn(usize, i64) -> Out) {
+pub fn matmul_i16<Out>(
+    kind: UnitKind,
+    shape: MatmulShape,
+    a: &[i16],
+    b: &[i16],
+    c: &mut [Out],
+    finish: impl Fn(usize, i64) -> Out,
+) {
     if shape.k > 2 * MAX_PAIRS {
         return super::matmul_with::<crate::arith::Fixed, Out>(shape, a, b, c, finish);
     }
-    // SAFETY: `matmul_i16_sse2` needs only SSE2, which every x86-64 processor has (it is in the
-    // baseline of all x86_64 targets), so calling it cannot execute an unsupported instruction.
-    #[allow(unsafe_code)]
+    // SAFETY: a unit of kind AVX-512 or AVX2 is only made for a processor that has those
+    // instructions (`VectorUnit`'s contract; AVX-512 units need F and BW); SSE2 is in every
+    // x86-64 processor (the baseline of all x86_64 targets).
     unsafe {
-        matmul_i16_sse2(shape, a, b, c, finish)
+        match kind {
+            UnitKind::Avx512 => matmul_avx512(shape, a, b, c, finish),
+            UnitKind::Avx2 => matmul_avx2(shape, a, b, c, finish),
+            _ => matmul_sse2(shape, a, b, c, finish),
+        }
     }
 }
 
@@ -77,20 +215,56 @@ const MAX_PAIRS: usize = 512;
 /// The buffers' size for the usual short sums (k up to 128), which are zeroed on every call.
 const FEW_PAIRS: usize = 64;
 
+/// # Safety
+/// The processor has AVX-512 F and BW.
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn matmul_avx512<Out>(s: MatmulShape, a: &[i16], b: &[i16], c: &mut [Out], f: impl Fn(usize, i64) -> Out) {
+    // SAFETY: the caller's guarantee.
+    unsafe { with_buffers::<Avx512, Out>(s, a, b, c, f) }
+}
+
+/// # Safety
+/// The processor has AVX2.
+#[target_feature(enable = "avx2")]
+unsafe fn matmul_avx2<Out>(s: MatmulShape, a: &[i16], b: &[i16], c: &mut [Out], f: impl Fn(usize, i64) -> Out) {
+    // SAFETY: the caller's guarantee.
+    unsafe { with_buffers::<Avx2, Out>(s, a, b, c, f) }
+}
+
+/// # Safety
+/// The processor has SSE2 (every x86-64 one does).
 #[target_feature(enable = "sse2")]
-#[inline]
-fn matmul_i16_sse2<Out>(shape: MatmulShape, a: &[i16], b: &[i16], c: &mut [Out], finish: impl Fn(usize, i64) -> Out) {
+unsafe fn matmul_sse2<Out>(s: MatmulShape, a: &[i16], b: &[i16], c: &mut [Out], f: impl Fn(usize, i64) -> Out) {
+    // SAFETY: the caller's guarantee.
+    unsafe { with_buffers::<Sse2, Out>(s, a, b, c, f) }
+}
+
+/// Picks stack buffers for the k of `shape`.
+///
+/// # Safety
+/// The processor has `V`'s instructions (and SSE2).
+#[inline(always)]
+unsafe fn with_buffers<V: PairLanes, Out>(
+    shape: MatmulShape,
+    a: &[i16],
+    b: &[i16],
+    c: &mut [Out],
+    finish: impl Fn(usize, i64) -> Out,
+) {
+    // SAFETY (both): the caller's guarantee.
     if shape.k <= 2 * FEW_PAIRS {
-        matmul_with_buffers::<FEW_PAIRS, { 2 * FEW_PAIRS }, Out>(shape, a, b, c, finish)
+        unsafe { product::<V, FEW_PAIRS, { 2 * FEW_PAIRS }, Out>(shape, a, b, c, finish) }
     } else {
-        matmul_with_buffers::<MAX_PAIRS, { 2 * MAX_PAIRS }, Out>(shape, a, b, c, finish)
+        unsafe { product::<V, MAX_PAIRS, { 2 * MAX_PAIRS }, Out>(shape, a, b, c, finish) }
     }
 }
 
 /// The product with stack buffers for up to `P` pairs of k-steps (`K = 2P` steps).
-#[target_feature(enable = "sse2")]
-#[inline]
-fn matmul_with_buffers<const P: usize, const K: usize, Out>(
+///
+/// # Safety
+/// The processor has `V`'s instructions (and SSE2).
+#[inline(always)]
+unsafe fn product<V: PairLanes, const P: usize, const K: usize, Out>(
     shape: MatmulShape,
     a: &[i16],
     b: &[i16],
@@ -102,36 +276,23 @@ fn matmul_with_buffers<const P: usize, const K: usize, Out>(
     if m > 0 && k > 0 {
         assert!(a.len() > (m - 1) * ars + (k - 1) * acs, "matmul: a too short");
     }
-    let full_cols = n - n % NR;
-    if full_cols == n {
-        return row_blocks::<P, Out>(shape, a, b, &[], c, finish);
-    }
-    // The last columns (fewer than NR) copied once into rows of NR padded with zeros, so that
+    // Columns in blocks of V::NR, then SSE2 blocks of 8, then the last n % 8 padded.
+    let wide_cols = n - n % V::NR;
+    let full_cols = n - n % SSE2_NR;
+    // The last columns (fewer than 8) copied once into rows of 8 padded with zeros, so that
     // every block loads whole registers. Only here is this buffer made (and zeroed).
-    let mut tail = [[0i16; NR]; K];
-    for (p, row) in tail[..k].iter_mut().enumerate() {
-        row[..n - full_cols].copy_from_slice(&b[p * n + full_cols..][..n - full_cols]);
+    let mut tail = [[0i16; SSE2_NR]; K];
+    if full_cols < n {
+        for (p, row) in tail[..k].iter_mut().enumerate() {
+            row[..n - full_cols].copy_from_slice(&b[p * n + full_cols..][..n - full_cols]);
+        }
     }
-    row_blocks::<P, Out>(shape, a, b, tail[..k].as_flattened(), c, finish)
-}
-
-/// Every row block of the product; `tail` holds the last `n % NR` columns of b padded to NR.
-#[target_feature(enable = "sse2")]
-#[inline]
-fn row_blocks<const P: usize, Out>(
-    shape: MatmulShape,
-    a: &[i16],
-    b: &[i16],
-    tail: &[i16],
-    c: &mut [Out],
-    finish: impl Fn(usize, i64) -> Out,
-) {
-    let MatmulShape { m, n, k, a_row_stride: ars, a_col_stride: acs } = shape;
+    let tail = tail[..k].as_flattened();
     // `a[i][p]`, and 0 past the end so that an odd k pairs its last step with nothing.
     let a_at = |i: usize, p: usize| if p < k { a[i * ars + p * acs] } else { 0 };
     let pairs = k.div_ceil(2);
-    let full_cols = n - n % NR;
     let mut kept = [[0u32; MR]; P];
+    let mut sums = [[0i64; MAX_NR]; MR];
     for i0 in (0..m).step_by(MR) {
         let rows = MR.min(m - i0);
         // `(a[i][2q], a[i][2q+1])` as the 32 bits `pmaddwd` multiplies by a pair of b, gathered
@@ -145,13 +306,18 @@ fn row_blocks<const P: usize, Out>(
             }
         }
         let a_pairs = &kept[..pairs];
-        let mut sums = [[0i64; NR]; MR];
-        for j0 in (0..full_cols).step_by(NR) {
-            block(k, &b[j0..], n, a_pairs, &mut sums);
-            store(&sums, c, n, i0, rows, j0, NR, &finish);
+        // SAFETY (all three): each block reads rows 0..k of `NR` columns starting inside its
+        // slice, which `block` checks; the instructions are V's or SSE2 (caller).
+        for j0 in (0..wide_cols).step_by(V::NR) {
+            unsafe { block::<V>(k, &b[j0..], n, a_pairs, &mut sums) };
+            store(&sums, c, n, i0, rows, j0, V::NR, &finish);
+        }
+        for j0 in (wide_cols..full_cols).step_by(SSE2_NR) {
+            unsafe { block::<Sse2>(k, &b[j0..], n, a_pairs, &mut sums) };
+            store(&sums, c, n, i0, rows, j0, SSE2_NR, &finish);
         }
         if full_cols < n {
-            block(k, tail, NR, a_pairs, &mut sums);
+            unsafe { block::<Sse2>(k, tail, SSE2_NR, a_pairs, &mut sums) };
             store(&sums, c, n, i0, rows, full_cols, n - full_cols, &finish);
         }
     }
@@ -161,7 +327,7 @@ fn row_blocks<const P: usize, Out>(
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn store<Out>(
-    sums: &[[i64; NR]; MR],
+    sums: &[[i64; MAX_NR]; MR],
     c: &mut [Out],
     n: usize,
     i0: usize,
@@ -179,37 +345,43 @@ fn store<Out>(
 
 /// One MR×NR block of sums into `acc`: `b[p * stride + jj]` for jj < NR is row p of the
 /// block's columns; `a_pairs[q][r]` holds the pair bits of row r for k-steps `2q, 2q + 1`.
-#[target_feature(enable = "sse2")]
-#[inline]
-fn block(k: usize, b: &[i16], stride: usize, a_pairs: &[[u32; MR]], acc: &mut [[i64; NR]; MR]) {
-    assert!(k == 0 || b.len() >= (k - 1) * stride + NR, "matmul: b too short");
+///
+/// # Safety
+/// The processor has `V`'s instructions.
+#[inline(always)]
+unsafe fn block<V: PairLanes>(k: usize, b: &[i16], stride: usize, a_pairs: &[[u32; MR]], acc: &mut [[i64; MAX_NR]; MR]) {
+    assert!(k == 0 || b.len() >= (k - 1) * stride + V::NR, "matmul: b too short");
     assert!(a_pairs.len() == k.div_ceil(2), "matmul: pairs of a");
-    let zero = _mm_setzero_si128();
-    *acc = [[0; NR]; MR];
-    for run0 in (0..k).step_by(PRODUCT_BLOCK) {
-        let run_end = k.min(run0 + PRODUCT_BLOCK);
-        let (q0, q1) = (run0 / 2, run_end.div_ceil(2));
-        let mut inner = [[zero; NV]; MR];
-        for (q, a_q) in (q0..q1).zip(&a_pairs[q0..q1]) {
-            let p = 2 * q;
-            // In bounds: rows p and p + 1 < k start at most (k − 1)·stride into b, and b holds NR
-            // more values from there (asserted above).
-            let b0 = load8_at(b, p * stride);
-            // The last step of an odd k is paired with zeros.
-            let b1 = if p + 1 < k { load8_at(b, (p + 1) * stride) } else { zero };
-            // (b[p][j], b[p+1][j]) pairs: columns 0..4, then 4..8.
-            let b_row = [_mm_unpacklo_epi16(b0, b1), _mm_unpackhi_epi16(b0, b1)];
-            for (inner_row, a) in inner.iter_mut().zip(a_q) {
-                let a_pair = _mm_set1_epi32(*a as i32);
-                for (sum, b_pair) in inner_row.iter_mut().zip(&b_row) {
-                    *sum = _mm_add_epi32(*sum, _mm_madd_epi16(a_pair, *b_pair));
+    *acc = [[0; MAX_NR]; MR];
+    // SAFETY: V's instructions are available (caller). Loads read NR values at row p < k, that
+    // is at most (k − 1)·stride + NR ≤ b.len() (asserted above).
+    unsafe {
+        let zero = V::zero();
+        for run0 in (0..k).step_by(PRODUCT_BLOCK) {
+            let run_end = k.min(run0 + PRODUCT_BLOCK);
+            let (q0, q1) = (run0 / 2, run_end.div_ceil(2));
+            let mut inner = [[zero; 2]; MR];
+            for (q, a_q) in (q0..q1).zip(&a_pairs[q0..q1]) {
+                let p = 2 * q;
+                let b0 = V::load(b.as_ptr().add(p * stride));
+                // The last step of an odd k is paired with zeros.
+                let b1 = if p + 1 < k { V::load(b.as_ptr().add((p + 1) * stride)) } else { zero };
+                let b_pairs = [V::unpack_lo(b0, b1), V::unpack_hi(b0, b1)];
+                for (inner_row, a) in inner.iter_mut().zip(a_q) {
+                    let a_pair = V::splat_pair(*a);
+                    for (sum, b_pair) in inner_row.iter_mut().zip(&b_pairs) {
+                        *sum = V::add32(*sum, V::madd(a_pair, *b_pair));
+                    }
                 }
             }
-        }
-        for (acc_row, inner_row) in acc.iter_mut().zip(&inner) {
-            for (acc4, sum) in acc_row.chunks_exact_mut(4).zip(inner_row) {
-                for (acc_ij, run_ij) in acc4.iter_mut().zip(lanes(*sum)) {
-                    *acc_ij = acc_ij.wrapping_add(run_ij as i64);
+            for (acc_row, inner_row) in acc.iter_mut().zip(&inner) {
+                for (half, sum) in inner_row.iter().enumerate() {
+                    let mut lanes = [0i32; MAX_NR / 2];
+                    sum.store32(&mut lanes);
+                    for (lane, run) in lanes[..V::NR / 2].iter().enumerate() {
+                        let acc_ij = &mut acc_row[column(lane, half == 1)];
+                        *acc_ij = acc_ij.wrapping_add(*run as i64);
+                    }
                 }
             }
         }
@@ -243,6 +415,18 @@ mod tests {
             .collect()
     }
 
+    /// SSE2, and the wider kinds where this processor has them (std's detection, test-only).
+    fn kinds() -> Vec<UnitKind> {
+        let mut kinds = std::vec![UnitKind::Sse2];
+        if std::arch::is_x86_feature_detected!("avx2") {
+            kinds.push(UnitKind::Avx2);
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512bw") {
+            kinds.push(UnitKind::Avx512);
+        }
+        kinds
+    }
+
     #[test]
     fn equals_the_portable_loop_on_odd_shapes_and_extreme_operands() {
         // k ≤ 128 and k = 301 take the two buffer sizes; k = 1025 the portable loop. Under miri,
@@ -259,6 +443,8 @@ mod tests {
                 (8, 16, 64),
                 (13, 31, 17),
                 (32, 128, 64),
+                (7, 77, 45),
+                (4, 40, 130),
                 (19, 29, 37),
                 (4, 8, 0),
                 (3, 5, 301),
@@ -273,9 +459,12 @@ mod tests {
                 let b = operands(k * n, 7 + n as u32, -short, short);
                 let mut got = std::vec![i64::MIN; m * n];
                 let mut want = std::vec![i64::MAX; m * n];
-                matmul_i16(s, &a, &b, &mut got, |_, acc| acc);
                 matmul_with::<Fixed, i64>(s, &a, &b, &mut want, |_, acc| acc);
-                assert_eq!(got, want, "{m}x{n}x{k} transposed {transposed}");
+                for kind in kinds() {
+                    got.fill(i64::MIN);
+                    matmul_i16(kind, s, &a, &b, &mut got, |_, acc| acc);
+                    assert_eq!(got, want, "{kind} {m}x{n}x{k} transposed {transposed}");
+                }
             }
         }
     }

@@ -60,6 +60,53 @@ pub fn matmul_f32_with<Out>(
     }
 }
 
+/// A piece of element-wise work that [`vectorised`] compiles for a vector unit.
+///
+/// Implementations mark [`Work::run`] `#[inline(always)]`: it is then compiled inside the unit's
+/// entry point, with the unit's instructions, together with everything it inlines. (A closure
+/// would not do: the compiler declines to inline a large closure called from several places.)
+pub trait Work {
+    /// What the work returns.
+    type Output;
+    /// Does the work.
+    fn run(self) -> Self::Output;
+}
+
+/// Runs `work` compiled for `unit`: the element-wise loops inlined into it (an optimizer update,
+/// operand conversions) are vectorised as wide as `unit` allows.
+///
+/// Contract: NUMERICS.md §3 and §5. Compiling for a wider unit changes no result: Rust never
+/// contracts `a * b + c` into an FMA or reorders floating-point operations, whatever the target
+/// features, and integer arithmetic is exact in any width.
+#[inline(always)]
+pub fn vectorised<W: Work>(unit: VectorUnit, work: W) -> W::Output {
+    match unit.kind() {
+        // SAFETY (x86 arms): a VectorUnit of these kinds is only made for a processor that has
+        // their instructions (see `matmul_f32_with`).
+        #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+        UnitKind::Avx512 => unsafe { with_avx512(work) },
+        #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+        UnitKind::Avx2 => unsafe { with_avx2(work) },
+        _ => work.run(),
+    }
+}
+
+/// # Safety
+/// The processor has AVX-512 F and BW.
+#[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn with_avx512<W: Work>(work: W) -> W::Output {
+    work.run()
+}
+
+/// # Safety
+/// The processor has AVX2.
+#[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+#[target_feature(enable = "avx2")]
+unsafe fn with_avx2<W: Work>(work: W) -> W::Output {
+    work.run()
+}
+
 /// `c ← a · b` in f32 on `unit` (overwrites `c`): [`matmul_f32_with`] storing the sums.
 ///
 /// Contract: NUMERICS.md §5.1.
@@ -86,7 +133,7 @@ pub fn matmul_i16_with<Out>(
     f32_tiles::check_shape(shape, a, b, c);
     match unit.kind() {
         #[cfg(target_arch = "x86_64")]
-        UnitKind::Sse2 | UnitKind::Avx2 | UnitKind::Avx512 => i16_x86::matmul_i16(shape, a, b, c, finish),
+        kind @ (UnitKind::Sse2 | UnitKind::Avx2 | UnitKind::Avx512) => i16_x86::matmul_i16(kind, shape, a, b, c, finish),
         _ => matmul_with::<Fixed, Out>(shape, a, b, c, finish),
     }
 }
