@@ -36,6 +36,9 @@ enum Command {
     /// Print the environment fingerprint: hardware, software and system settings, each entry
     /// marked if it can change the bits of a run (docs/ENV.md).
     Env(EnvArgs),
+    /// Time training epochs (float and fixed, 1 and all threads) and the f32 product on every
+    /// vector unit on this machine, optionally beside numpy and JAX (--peers PYTHON).
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -279,6 +282,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
             return crate::trace::compare_command(&args.a, &args.b, plot, out, err);
         }
         Command::Env(args) => return env_command(&args, out),
+        Command::Bench(args) => return crate::bench::command(&args, out, err),
     };
     let config = args.config();
     if let Err(message) = config.validate().and_then(|()| args.check_trace(&config)) {

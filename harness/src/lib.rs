@@ -5,8 +5,10 @@
 //! kernel. [`data`] loads the built-in digits and user CSV files; [`config`] holds a run's
 //! settings; [`env`] describes the machine; [`platform_math`] is the float path with the C
 //! library's functions, to show what the contract avoids; [`plot`] draws line charts as
-//! standalone SVG files; [`trace`] records a run step by step and compares two records.
+//! standalone SVG files; [`trace`] records a run step by step and compares two records;
+//! [`bench`] times training and the products on this machine (`samebits bench`).
 
+pub mod bench;
 pub mod buffers;
 pub mod cli;
 pub mod config;
