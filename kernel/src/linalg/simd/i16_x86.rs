@@ -276,18 +276,38 @@ unsafe fn product<V: PairLanes, const P: usize, const K: usize, Out>(
     if m > 0 && k > 0 {
         assert!(a.len() > (m - 1) * ars + (k - 1) * acs, "matmul: a too short");
     }
-    // Columns in blocks of V::NR, then SSE2 blocks of 8, then the last n % 8 padded.
-    let wide_cols = n - n % V::NR;
     let full_cols = n - n % SSE2_NR;
+    if full_cols == n {
+        // SAFETY: the caller's guarantee; no tail.
+        return unsafe { row_blocks::<V, P, Out>(shape, a, b, &[], c, finish) };
+    }
     // The last columns (fewer than 8) copied once into rows of 8 padded with zeros, so that
     // every block loads whole registers. Only here is this buffer made (and zeroed).
     let mut tail = [[0i16; SSE2_NR]; K];
-    if full_cols < n {
-        for (p, row) in tail[..k].iter_mut().enumerate() {
-            row[..n - full_cols].copy_from_slice(&b[p * n + full_cols..][..n - full_cols]);
-        }
+    for (p, row) in tail[..k].iter_mut().enumerate() {
+        row[..n - full_cols].copy_from_slice(&b[p * n + full_cols..][..n - full_cols]);
     }
-    let tail = tail[..k].as_flattened();
+    // SAFETY: the caller's guarantee.
+    unsafe { row_blocks::<V, P, Out>(shape, a, b, tail[..k].as_flattened(), c, finish) }
+}
+
+/// Every row block: columns in blocks of `V::NR`, then SSE2 blocks of 8, then the last `n % 8`
+/// from `tail` (rows of 8 padded with zeros).
+///
+/// # Safety
+/// The processor has `V`'s instructions (and SSE2); the slices passed `product`'s checks.
+#[inline(always)]
+unsafe fn row_blocks<V: PairLanes, const P: usize, Out>(
+    shape: MatmulShape,
+    a: &[i16],
+    b: &[i16],
+    tail: &[i16],
+    c: &mut [Out],
+    finish: impl Fn(usize, i64) -> Out,
+) {
+    let MatmulShape { m, n, k, a_row_stride: ars, a_col_stride: acs } = shape;
+    let wide_cols = n - n % V::NR;
+    let full_cols = n - n % SSE2_NR;
     // `a[i][p]`, and 0 past the end so that an odd k pairs its last step with nothing.
     let a_at = |i: usize, p: usize| if p < k { a[i * ars + p * acs] } else { 0 };
     let pairs = k.div_ceil(2);
@@ -310,23 +330,24 @@ unsafe fn product<V: PairLanes, const P: usize, const K: usize, Out>(
         // slice, which `block` checks; the instructions are V's or SSE2 (caller).
         for j0 in (0..wide_cols).step_by(V::NR) {
             unsafe { block::<V>(k, &b[j0..], n, a_pairs, &mut sums) };
-            store(&sums, c, n, i0, rows, j0, V::NR, &finish);
+            store::<V, Out>(&sums, c, n, i0, rows, j0, V::NR, &finish);
         }
         for j0 in (wide_cols..full_cols).step_by(SSE2_NR) {
             unsafe { block::<Sse2>(k, &b[j0..], n, a_pairs, &mut sums) };
-            store(&sums, c, n, i0, rows, j0, SSE2_NR, &finish);
+            store::<Sse2, Out>(&sums, c, n, i0, rows, j0, SSE2_NR, &finish);
         }
         if full_cols < n {
             unsafe { block::<Sse2>(k, tail, SSE2_NR, a_pairs, &mut sums) };
-            store(&sums, c, n, i0, rows, full_cols, n - full_cols, &finish);
+            store::<Sse2, Out>(&sums, c, n, i0, rows, full_cols, n - full_cols, &finish);
         }
     }
 }
 
-/// `c[i0 + r][j0 + jj] ← finish(j0 + jj, sums[r][jj])` for the block's valid rows and columns.
+/// `c[i0 + r][j0 + jj] ← finish(j0 + jj, ·)` for the block's valid rows and columns, from sums
+/// kept in lane order (`sums[r][lane]` for the low register's lanes, then the high one's).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn store<Out>(
+fn store<V: PairLanes, Out>(
     sums: &[[i64; MAX_NR]; MR],
     c: &mut [Out],
     n: usize,
@@ -336,20 +357,32 @@ fn store<Out>(
     width: usize,
     finish: &impl Fn(usize, i64) -> Out,
 ) {
+    let half = V::NR / 2;
     for (r, sum_row) in sums[..rows].iter().enumerate() {
-        for (jj, (out, sum)) in c[(i0 + r) * n + j0..][..width].iter_mut().zip(sum_row).enumerate() {
+        let mut by_column = [0i64; MAX_NR];
+        for (lane, sum) in sum_row[..V::NR].iter().enumerate() {
+            by_column[column(lane % half, lane >= half)] = *sum;
+        }
+        for (jj, (out, sum)) in c[(i0 + r) * n + j0..][..width].iter_mut().zip(&by_column).enumerate() {
             *out = finish(j0 + jj, *sum);
         }
     }
 }
 
-/// One MR×NR block of sums into `acc`: `b[p * stride + jj]` for jj < NR is row p of the
-/// block's columns; `a_pairs[q][r]` holds the pair bits of row r for k-steps `2q, 2q + 1`.
+/// One MR×NR block of sums into `acc`, in lane order (see [`store`]): `b[p * stride + jj]` for
+/// jj < NR is row p of the block's columns; `a_pairs[q][r]` holds the pair bits of row r for
+/// k-steps `2q, 2q + 1`.
 ///
 /// # Safety
 /// The processor has `V`'s instructions.
 #[inline(always)]
-unsafe fn block<V: PairLanes>(k: usize, b: &[i16], stride: usize, a_pairs: &[[u32; MR]], acc: &mut [[i64; MAX_NR]; MR]) {
+unsafe fn block<V: PairLanes>(
+    k: usize,
+    b: &[i16],
+    stride: usize,
+    a_pairs: &[[u32; MR]],
+    acc: &mut [[i64; MAX_NR]; MR],
+) {
     assert!(k == 0 || b.len() >= (k - 1) * stride + V::NR, "matmul: b too short");
     assert!(a_pairs.len() == k.div_ceil(2), "matmul: pairs of a");
     *acc = [[0; MAX_NR]; MR];
@@ -374,13 +407,15 @@ unsafe fn block<V: PairLanes>(k: usize, b: &[i16], stride: usize, a_pairs: &[[u3
                     }
                 }
             }
+            // Each run's i32 sums widened and added to the i64 sums, lane by lane: contiguous, so
+            // the compiler does it with vector sign extensions and adds.
             for (acc_row, inner_row) in acc.iter_mut().zip(&inner) {
                 for (half, sum) in inner_row.iter().enumerate() {
                     let mut lanes = [0i32; MAX_NR / 2];
                     sum.store32(&mut lanes);
-                    for (lane, run) in lanes[..V::NR / 2].iter().enumerate() {
-                        let acc_ij = &mut acc_row[column(lane, half == 1)];
-                        *acc_ij = acc_ij.wrapping_add(*run as i64);
+                    let acc_half = &mut acc_row[half * (V::NR / 2)..][..V::NR / 2];
+                    for (acc_l, run) in acc_half.iter_mut().zip(&lanes) {
+                        *acc_l = acc_l.wrapping_add(*run as i64);
                     }
                 }
             }

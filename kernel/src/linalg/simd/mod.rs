@@ -133,7 +133,9 @@ pub fn matmul_i16_with<Out>(
     f32_tiles::check_shape(shape, a, b, c);
     match unit.kind() {
         #[cfg(target_arch = "x86_64")]
-        kind @ (UnitKind::Sse2 | UnitKind::Avx2 | UnitKind::Avx512) => i16_x86::matmul_i16(kind, shape, a, b, c, finish),
+        kind @ (UnitKind::Sse2 | UnitKind::Avx2 | UnitKind::Avx512) => {
+            i16_x86::matmul_i16(kind, shape, a, b, c, finish)
+        }
         _ => matmul_with::<Fixed, Out>(shape, a, b, c, finish),
     }
 }
