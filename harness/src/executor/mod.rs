@@ -4,9 +4,11 @@
 //! thread count changes speed only, never bits.
 
 use crate::config::SimdChoice;
-use rayon::prelude::*;
 use samebits::exec::{row_count, Executor, RowTask, Sequential};
 use samebits::linalg::{UnitKind, VectorUnit};
+
+mod pool;
+use pool::Pool;
 
 /// Estimated floating-point operations below which a task runs on the calling thread alone:
 /// about 50 µs of work on one core, several times what handing it to the pool costs.
@@ -67,7 +69,7 @@ pub fn resolve_vector_unit(choice: SimdChoice) -> Result<VectorUnit, String> {
 pub struct HostExecutor {
     threads: usize,
     unit: VectorUnit,
-    pool: Option<rayon::ThreadPool>,
+    pool: Option<Pool>,
 }
 
 impl HostExecutor {
@@ -88,16 +90,7 @@ impl HostExecutor {
                 std::env::consts::ARCH
             ));
         }
-        let pool = if threads == 1 {
-            None
-        } else {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .thread_name(|i| format!("samebits-worker-{i}"))
-                .build()
-                .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
-            Some(pool)
-        };
+        let pool = if threads == 1 { None } else { Some(Pool::new(threads)?) };
         Ok(Self { threads, unit, pool })
     }
 
@@ -117,6 +110,10 @@ impl Executor for HostExecutor {
         self.unit
     }
 
+    fn parallelism(&self) -> usize {
+        self.threads
+    }
+
     fn for_each_row_block2<A: Send, B: Send>(
         &self,
         a: &mut [A],
@@ -133,20 +130,55 @@ impl Executor for HostExecutor {
         let Some(pool) = self.pool.as_ref().filter(|_| worth_splitting) else {
             return Sequential.for_each_row_block2(a, a_row, b, b_row, work_per_row, task);
         };
-        // One block per thread: the blocks are large, so stealing would only add overhead.
+        // One block per thread, cut by rows only: the blocks are equal, so handing out smaller
+        // pieces would add only hand-offs.
         let per_block = rows.div_ceil(self.threads);
-        pool.install(|| {
-            if b_row == 0 {
-                a.par_chunks_mut(per_block * a_row).enumerate().for_each(|(i, a)| task(i * per_block, a, &mut []));
-            } else {
-                a.par_chunks_mut(per_block * a_row)
-                    .zip(b.par_chunks_mut(per_block * b_row))
-                    .enumerate()
-                    .for_each(|(i, (a, b))| task(i * per_block, a, b));
-            }
+        let blocks = rows.div_ceil(per_block);
+        let (a_ptr, b_ptr) = (SendPtr(a.as_mut_ptr()), SendPtr(b.as_mut_ptr()));
+        pool.run(blocks, &|block| {
+            let first = block * per_block;
+            let n = per_block.min(rows - first);
+            // SAFETY: `Pool::run` calls this once per block index below `blocks`, so the row
+            // ranges `first..first + n` of different calls are disjoint and inside `a` (and `b`,
+            // which has the same rows): each call gets exclusive access to its rows of both, for
+            // no longer than `run`, which borrows `a` and `b` mutably throughout. `A` and `B`
+            // are `Send`, so their blocks may be used on another thread.
+            let (a_block, b_block) = unsafe {
+                (
+                    std::slice::from_raw_parts_mut(a_ptr.get().add(first * a_row), n * a_row),
+                    std::slice::from_raw_parts_mut(b_ptr.get().add(first * b_row), n * b_row),
+                )
+            };
+            task(first, a_block, b_block);
         });
     }
 }
+
+/// A raw pointer that may cross to a pool thread: what it points to is handed out in disjoint
+/// blocks (see `for_each_row_block2`).
+struct SendPtr<T>(*mut T);
+
+impl<T> Clone for SendPtr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for SendPtr<T> {}
+
+impl<T> SendPtr<T> {
+    /// The pointer (a method, so that closures capture the whole `Send` wrapper).
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+// SAFETY: only used to give each pool thread exclusive access to its own block of `Send`
+// elements, for the duration of one `Pool::run`.
+unsafe impl<T: Send> Send for SendPtr<T> {}
+// SAFETY: as above; sharing the wrapper only shares the address, and each block derived from
+// it is used by one thread.
+unsafe impl<T: Send> Sync for SendPtr<T> {}
 
 #[cfg(test)]
 mod tests {

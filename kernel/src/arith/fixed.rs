@@ -51,6 +51,8 @@ impl Arithmetic for Fixed {
     type Inner = i32;
     const PRODUCT_BLOCK: usize = PRODUCT_BLOCK;
     const COPIES_OPERANDS: bool = true;
+    /// Wrapping i64 addition is associative and commutative (§13.2).
+    const EXACT_SUMS: bool = true;
 
     #[inline(always)]
     fn acc_zero() -> i64 {

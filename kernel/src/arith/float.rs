@@ -37,6 +37,7 @@ impl<M: ElementaryF32> Arithmetic for FloatWith<M> {
     /// One run per dot product: the sum of §5.1 is a single sequence of rounded additions.
     const PRODUCT_BLOCK: usize = usize::MAX;
     const COPIES_OPERANDS: bool = false;
+    const EXACT_SUMS: bool = false;
 
     #[inline(always)]
     fn acc_zero() -> f32 {

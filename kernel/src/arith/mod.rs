@@ -52,6 +52,10 @@ pub trait Arithmetic: Copy + Debug + Default + Send + Sync + 'static {
     /// Whether product operands are copies in their own format (fixed point) rather than the
     /// values themselves (float, where [`Arithmetic::act_operands`] returns the values).
     const COPIES_OPERANDS: bool;
+    /// Whether every sum of gradients is exact (fixed point: integer sums, §13.2), so that the
+    /// batch's chunk partials and their tree (§5.2) may be computed as one sum over all rows:
+    /// the same bits, far fewer partial sums written and read.
+    const EXACT_SUMS: bool;
 
     /// The accumulator's starting value (+0).
     fn acc_zero() -> Self::Acc;

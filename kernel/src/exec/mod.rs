@@ -22,6 +22,12 @@ pub trait Executor {
         VectorUnit::baseline()
     }
 
+    /// How many threads the executor spreads work across (a hint for speed: the kernel groups
+    /// batch chunks so that each thread can reduce its own; no grouping changes a bit).
+    fn parallelism(&self) -> usize {
+        1
+    }
+
     /// Cuts `a` into blocks of whole `a_row`-element rows and `b` into the same rows of
     /// `b_row` elements, and calls `task(first_row, a_block, b_block)` once per block so that
     /// every row is covered exactly once, in any order and on any thread. `b_row` may be 0,

@@ -10,4 +10,4 @@ mod tree_sum;
 
 pub use matmul::{matmul, matmul_with, MatmulShape};
 pub use simd::{matmul_f32_with, matmul_i16_with, matmul_on, vectorised, UnitKind, VectorUnit, Work};
-pub use tree_sum::{chunk_count, tree_sum_into, tree_sum_with, BATCH_CHUNK};
+pub use tree_sum::{chunk_count, tree_sum_in_place, tree_sum_into, tree_sum_with, BATCH_CHUNK};

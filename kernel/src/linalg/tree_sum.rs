@@ -52,6 +52,39 @@ pub fn tree_sum_with<Acc: Copy + Default, Out>(
     }
 }
 
+/// The tree of `n` partials, in place: for every `e < len`, `partials[e] ← tree(partials[0·stride
+/// + e], …, partials[(n−1)·stride + e])` (the other partials are left as they were, or clobbered).
+///
+/// Contract: NUMERICS.md §5.2. With `n` a power of two this is the subtree of the batch tree
+/// over those `n` chunks (aligned blocks of a power of two chunks are the tree's nodes), so a
+/// caller can reduce each aligned group where it was computed and combine the group results
+/// with [`tree_sum_with`] over the groups: the same additions in the same order.
+///
+/// # Panics
+/// If `n == 0` or `partials` is too short.
+pub fn tree_sum_in_place<Acc: Copy + Default>(
+    partials: &mut [Acc],
+    stride: usize,
+    len: usize,
+    n: usize,
+    add: impl Fn(Acc, Acc) -> Acc + Copy,
+) {
+    assert!(n > 0, "tree_sum: no partials");
+    assert!(partials.len() >= (n - 1) * stride + len, "tree_sum: partials too short");
+    if n == 1 {
+        return;
+    }
+    let mut offset = 0;
+    while offset < len {
+        let width = BLOCK.min(len - offset);
+        let mut sums = [Acc::default(); BLOCK];
+        // Every input of these elements is read before any of them is overwritten.
+        tree(&mut sums[..width], partials, stride, offset, 0, n, add);
+        partials[offset..offset + width].copy_from_slice(&sums[..width]);
+        offset += width;
+    }
+}
+
 /// [`tree_sum_with`] for f32 partials, f32 addition.
 ///
 /// Contract: NUMERICS.md §5.2.
@@ -136,6 +169,29 @@ mod tests {
         let mut out = [0.0f32];
         tree_sum_into(&mut out, &p, 1, 0, 5);
         assert_eq!(out[0], ((p[0] + p[1]) + (p[2] + p[3])) + p[4]);
+    }
+
+    #[test]
+    fn aligned_groups_reduced_in_place_then_combined_equal_the_whole_tree() {
+        for n in [2usize, 4, 6, 8, 12, 14, 16] {
+            let width = 70;
+            let partials: Vec<f32> =
+                (0..n * width).map(|i| if i % 5 == 0 { 3.0e6 + i as f32 } else { 0.013 * i as f32 - 1.7 }).collect();
+            let mut whole = std::vec![0.0; width];
+            tree_sum_into(&mut whole, &partials, width, 0, n);
+            let mut group = 1;
+            while n % group == 0 {
+                let mut p = partials.clone();
+                for g in 0..n / group {
+                    tree_sum_in_place(&mut p[g * group * width..], width, width, group, |a, b| a + b);
+                }
+                let mut combined = std::vec![0.0; width];
+                tree_sum_into(&mut combined, &p, group * width, 0, n / group);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&combined), bits(&whole), "n {n}, groups of {group}");
+                group *= 2;
+            }
+        }
     }
 
     #[test]

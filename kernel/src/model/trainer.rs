@@ -12,7 +12,7 @@ use crate::exec::Executor;
 use crate::fixed::narrow::Saturations;
 use crate::layers::argmax;
 use crate::linalg::Work;
-use crate::linalg::{chunk_count, tree_sum_with, vectorised, BATCH_CHUNK};
+use crate::linalg::{chunk_count, tree_sum_in_place, tree_sum_with, vectorised, BATCH_CHUNK};
 use crate::optim::{Adam, AdamStep, Optimizer, Sgd};
 use core::sync::atomic::AtomicU32;
 use rand_core::RngCore;
@@ -289,7 +289,17 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
         backward(exec, spec, offsets, params, &mut s, rows, &saturated, &mut |layer, dz| {
             observer.params(step, layer, Op::Backward, dz)
         });
-        combine_partials::<N, E, L>(exec, spec, offsets, s.partials, self.bufs.grads, chunk_count(rows), &saturated);
+        let group = chunk_group(chunk_count(rows), exec.parallelism());
+        combine_partials::<N, E, L>(
+            exec,
+            spec,
+            offsets,
+            s.partials,
+            self.bufs.grads,
+            chunk_count(rows),
+            group,
+            &saturated,
+        );
         for (l, (layer, &offset)) in spec.layers().iter().zip(offsets).enumerate() {
             observer.params(step, l + 1, Op::Gradients, &mut self.bufs.grads[offset..][..layer.dense.params_len()]);
         }
@@ -558,6 +568,7 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
     let layers = spec.layers();
     let stride = spec.params_len();
     let partials = &mut s.partials[..chunk_count(rows) * stride];
+    let group = chunk_group(chunk_count(rows), exec.parallelism());
     let [delta_a, delta_b] = &mut s.delta;
     // `dz` of the layer being processed; the output layer's is in the first delta buffer.
     let (mut dz_buf, mut next_buf): (&mut [N::Param], &mut [N::Param]) = (delta_a, delta_b);
@@ -578,13 +589,28 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
         let act_ops: &[N::Operand] = s.act_ops[l];
         let x_ops: &[N::Operand] = N::act_operands(x).unwrap_or_else(|| &act_ops[..rows * d.inputs]);
         let offset = offsets[l];
-        exec.for_each_row_block(partials, stride, 2 * BATCH_CHUNK * d.params_len(), &|first_chunk, block| {
-            for (i, chunk) in block.chunks_exact_mut(stride).enumerate() {
-                let r0 = (first_chunk + i) * BATCH_CHUNK;
-                let r1 = rows.min(r0 + BATCH_CHUNK);
-                let (dw, db) = chunk[offset..][..d.params_len()].split_at_mut(d.weights_len());
-                let (x_c, dz_c) = (r0 * d.inputs..r1 * d.inputs, r0 * d.outputs..r1 * d.outputs);
-                d.backward_params::<N>(unit, &x_ops[x_c], &dz_ops[dz_c.clone()], &dz[dz_c], dw, db);
+        // Chunk partials in groups of `group` chunks, each group reduced where it was computed
+        // (a subtree of the batch tree, §5.2); combine_partials adds the groups' results.
+        let work = 2 * BATCH_CHUNK * d.params_len() * group;
+        exec.for_each_row_block(partials, group * stride, work, &|first_group, block| {
+            for (g, group_partials) in block.chunks_exact_mut(group * stride).enumerate() {
+                let first_chunk = (first_group + g) * group;
+                if N::EXACT_SUMS {
+                    // Exact sums: the group's tree is its rows' sum in any order (§13.2).
+                    let (r0, r1) = (first_chunk * BATCH_CHUNK, rows.min((first_chunk + group) * BATCH_CHUNK));
+                    let (dw, db) = group_partials[offset..][..d.params_len()].split_at_mut(d.weights_len());
+                    let (x_c, dz_c) = (r0 * d.inputs..r1 * d.inputs, r0 * d.outputs..r1 * d.outputs);
+                    d.backward_params::<N>(unit, &x_ops[x_c], &dz_ops[dz_c.clone()], &dz[dz_c], dw, db);
+                    continue;
+                }
+                for (i, chunk) in group_partials.chunks_exact_mut(stride).enumerate() {
+                    let r0 = (first_chunk + i) * BATCH_CHUNK;
+                    let r1 = rows.min(r0 + BATCH_CHUNK);
+                    let (dw, db) = chunk[offset..][..d.params_len()].split_at_mut(d.weights_len());
+                    let (x_c, dz_c) = (r0 * d.inputs..r1 * d.inputs, r0 * d.outputs..r1 * d.outputs);
+                    d.backward_params::<N>(unit, &x_ops[x_c], &dz_ops[dz_c.clone()], &dz[dz_c], dw, db);
+                }
+                tree_sum_in_place(&mut group_partials[offset..], stride, d.params_len(), group, N::acc_add);
             }
         });
         if l == 0 {
@@ -607,6 +633,7 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
 
 /// `grads ← narrow(tree of the chunk partials)`, weights and biases each with their own
 /// narrowing (§5.2; §13.3).
+#[allow(clippy::too_many_arguments)]
 fn combine_partials<N: Arithmetic, E: Executor, const L: usize>(
     exec: &E,
     spec: &MlpSpec<L>,
@@ -614,9 +641,12 @@ fn combine_partials<N: Arithmetic, E: Executor, const L: usize>(
     partials: &[N::Acc],
     grads: &mut [N::Param],
     nchunks: usize,
+    group: usize,
     saturated: &AtomicU32,
 ) {
-    let stride = spec.params_len();
+    // Each group's result is in its first chunk's slot (backward); the tree over the groups is
+    // the batch tree's upper levels.
+    let (stride, nchunks) = (spec.params_len() * group, nchunks / group);
     // Work hints count memory-bound element updates as several operations.
     exec.for_each_row_block(grads, 1, 4 * nchunks, &|first, block| {
         let sat = Saturations::new();
@@ -639,6 +669,17 @@ fn combine_partials<N: Arithmetic, E: Executor, const L: usize>(
         }
         sat.add_to(saturated);
     });
+}
+
+/// Chunks per group of the backward pass: the largest power of two that divides `nchunks` and
+/// leaves at least one group per thread. Aligned power-of-two groups are nodes of the batch tree
+/// (§5.2), so reducing each group first and then the groups gives the tree's result exactly.
+fn chunk_group(nchunks: usize, threads: usize) -> usize {
+    let mut group = 1;
+    while nchunks % (2 * group) == 0 && 2 * group * threads.max(1) <= nchunks {
+        group *= 2;
+    }
+    group
 }
 
 /// First NaN or infinity in `values` (parameters or gradients), as (layer from 1, tensor, index).
