@@ -172,13 +172,6 @@ impl PairLanes for Avx512 {
     }
 }
 
-/// The column, within a block, of 32-bit lane `lane` of the low (`high = false`) or high
-/// register of interleaved pairs (see the module's description).
-#[inline(always)]
-const fn column(lane: usize, high: bool) -> usize {
-    (lane / 4) * 8 + if high { 4 } else { 0 } + lane % 4
-}
-
 /// `c[i][j] ← finish(j, Σ_p a[i][p]·b[p][j])`, exact, for 16-bit operands whose products are
 /// below 2²⁶ (§13.2), with the widest blocks `kind` allows (SSE2 for any other kind). Layouts as
 /// in [`super::matmul_with`].
@@ -330,24 +323,23 @@ unsafe fn row_blocks<V: PairLanes, const P: usize, Out>(
         // slice, which `block` checks; the instructions are V's or SSE2 (caller).
         for j0 in (0..wide_cols).step_by(V::NR) {
             unsafe { block::<V>(k, &b[j0..], n, a_pairs, &mut sums) };
-            store::<V, Out>(&sums, c, n, i0, rows, j0, V::NR, &finish);
+            store(&sums, c, n, i0, rows, j0, V::NR, &finish);
         }
         for j0 in (wide_cols..full_cols).step_by(SSE2_NR) {
             unsafe { block::<Sse2>(k, &b[j0..], n, a_pairs, &mut sums) };
-            store::<Sse2, Out>(&sums, c, n, i0, rows, j0, SSE2_NR, &finish);
+            store(&sums, c, n, i0, rows, j0, SSE2_NR, &finish);
         }
         if full_cols < n {
             unsafe { block::<Sse2>(k, tail, SSE2_NR, a_pairs, &mut sums) };
-            store::<Sse2, Out>(&sums, c, n, i0, rows, full_cols, n - full_cols, &finish);
+            store(&sums, c, n, i0, rows, full_cols, n - full_cols, &finish);
         }
     }
 }
 
-/// `c[i0 + r][j0 + jj] ← finish(j0 + jj, ·)` for the block's valid rows and columns, from sums
-/// kept in lane order (`sums[r][lane]` for the low register's lanes, then the high one's).
+/// `c[i0 + r][j0 + jj] ← finish(j0 + jj, sums[r][jj])` for the block's valid rows and columns.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn store<V: PairLanes, Out>(
+fn store<Out>(
     sums: &[[i64; MAX_NR]; MR],
     c: &mut [Out],
     n: usize,
@@ -357,21 +349,15 @@ fn store<V: PairLanes, Out>(
     width: usize,
     finish: &impl Fn(usize, i64) -> Out,
 ) {
-    let half = V::NR / 2;
     for (r, sum_row) in sums[..rows].iter().enumerate() {
-        let mut by_column = [0i64; MAX_NR];
-        for (lane, sum) in sum_row[..V::NR].iter().enumerate() {
-            by_column[column(lane % half, lane >= half)] = *sum;
-        }
-        for (jj, (out, sum)) in c[(i0 + r) * n + j0..][..width].iter_mut().zip(&by_column).enumerate() {
+        for (jj, (out, sum)) in c[(i0 + r) * n + j0..][..width].iter_mut().zip(sum_row).enumerate() {
             *out = finish(j0 + jj, *sum);
         }
     }
 }
 
-/// One MR×NR block of sums into `acc`, in lane order (see [`store`]): `b[p * stride + jj]` for
-/// jj < NR is row p of the block's columns; `a_pairs[q][r]` holds the pair bits of row r for
-/// k-steps `2q, 2q + 1`.
+/// One MR×NR block of sums into `acc`: `b[p * stride + jj]` for jj < NR is row p of the
+/// block's columns; `a_pairs[q][r]` holds the pair bits of row r for k-steps `2q, 2q + 1`.
 ///
 /// # Safety
 /// The processor has `V`'s instructions.
@@ -407,16 +393,20 @@ unsafe fn block<V: PairLanes>(
                     }
                 }
             }
-            // Each run's i32 sums widened and added to the i64 sums, lane by lane: contiguous, so
-            // the compiler does it with vector sign extensions and adds.
+            // Each run's i32 sums put in column order (four-lane groups moved whole) and widened
+            // into the i64 sums: contiguous loops, which the compiler does with vector moves,
+            // sign extensions and adds.
             for (acc_row, inner_row) in acc.iter_mut().zip(&inner) {
-                for (half, sum) in inner_row.iter().enumerate() {
-                    let mut lanes = [0i32; MAX_NR / 2];
-                    sum.store32(&mut lanes);
-                    let acc_half = &mut acc_row[half * (V::NR / 2)..][..V::NR / 2];
-                    for (acc_l, run) in acc_half.iter_mut().zip(&lanes) {
-                        *acc_l = acc_l.wrapping_add(*run as i64);
-                    }
+                let mut lanes = [[0i32; MAX_NR / 2]; 2];
+                inner_row[0].store32(&mut lanes[0]);
+                inner_row[1].store32(&mut lanes[1]);
+                let mut by_column = [0i32; MAX_NR];
+                for (g, eight) in by_column[..V::NR].chunks_exact_mut(8).enumerate() {
+                    eight[..4].copy_from_slice(&lanes[0][4 * g..][..4]);
+                    eight[4..].copy_from_slice(&lanes[1][4 * g..][..4]);
+                }
+                for (acc_j, run) in acc_row[..V::NR].iter_mut().zip(&by_column) {
+                    *acc_j = acc_j.wrapping_add(*run as i64);
                 }
             }
         }
