@@ -29,6 +29,7 @@ const BLOCK: usize = 64;
 ///
 /// # Panics
 /// If `n == 0` or `partials` is too short (caller bugs).
+#[inline(always)]
 pub fn tree_sum_with<Acc: Copy + Default, Out>(
     out: &mut [Out],
     partials: &[Acc],

@@ -425,6 +425,34 @@ impl<S, O, F: Fn(&[S], &mut [O], &Saturations)> Work for ConvertWork<'_, S, O, F
     }
 }
 
+/// Narrowed trees of one range of gradients, compiled for the executor's vector unit.
+struct CombineWork<'w, N: Arithmetic> {
+    out: &'w mut [N::Param],
+    partials: &'w [N::Acc],
+    stride: usize,
+    first: usize,
+    n: usize,
+    is_bias: bool,
+    sat: &'w Saturations,
+}
+
+impl<N: Arithmetic> Work for CombineWork<'_, N> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let Self { out, partials, stride, first, n, is_bias, sat } = self;
+        // A counter of this call's own, which the compiler keeps in a register (the shared one
+        // is memory: updating it per element would serialise the loop), added once at the end.
+        let local = Saturations::new();
+        if is_bias {
+            tree_sum_with(out, partials, stride, first, n, N::acc_add, |acc| N::bias_grad(acc, &local));
+        } else {
+            tree_sum_with(out, partials, stride, first, n, N::acc_add, |acc| N::weight_grad(acc, &local));
+        }
+        sat.add(local.get());
+    }
+}
+
 fn layer_params<'p, P>(params: &'p [P], offset: usize, layer: &LayerSpec) -> (&'p [P], &'p [P]) {
     params[offset..][..layer.dense.params_len()].split_at(layer.dense.weights_len())
 }
@@ -647,6 +675,7 @@ fn combine_partials<N: Arithmetic, E: Executor, const L: usize>(
     // Each group's result is in its first chunk's slot (backward); the tree over the groups is
     // the batch tree's upper levels.
     let (stride, nchunks) = (spec.params_len() * group, nchunks / group);
+    let unit = exec.vector_unit();
     // Work hints count memory-bound element updates as several operations.
     exec.for_each_row_block(grads, 1, 4 * nchunks, &|first, block| {
         let sat = Saturations::new();
@@ -660,11 +689,8 @@ fn combine_partials<N: Arithmetic, E: Executor, const L: usize>(
                     continue;
                 }
                 let out = &mut block[lo - first..hi - first];
-                if is_bias {
-                    tree_sum_with(out, partials, stride, lo, nchunks, N::acc_add, |acc| N::bias_grad(acc, &sat));
-                } else {
-                    tree_sum_with(out, partials, stride, lo, nchunks, N::acc_add, |acc| N::weight_grad(acc, &sat));
-                }
+                let work = CombineWork::<N> { out, partials, stride, first: lo, n: nchunks, is_bias, sat: &sat };
+                vectorised(unit, work);
             }
         }
         sat.add_to(saturated);
