@@ -41,6 +41,13 @@ pub fn tree_sum_with<Acc: Copy + Default, Out>(
 ) {
     assert!(n > 0, "tree_sum: no partials");
     assert!(partials.len() >= (n - 1) * stride + first + out.len(), "tree_sum: partials too short");
+    if n == 1 {
+        // A tree of one leaf is the leaf.
+        for (o, p) in out.iter_mut().zip(&partials[first..]) {
+            *o = finish(*p);
+        }
+        return;
+    }
     let mut offset = 0;
     for block in out.chunks_mut(BLOCK) {
         let mut sums = [Acc::default(); BLOCK];
@@ -73,6 +80,14 @@ pub fn tree_sum_in_place<Acc: Copy + Default>(
     assert!(n > 0, "tree_sum: no partials");
     assert!(partials.len() >= (n - 1) * stride + len, "tree_sum: partials too short");
     if n == 1 {
+        return;
+    }
+    if n == 2 {
+        // One pair: each element's two partials read, then the first overwritten.
+        let (left, right) = partials.split_at_mut(stride);
+        for (l, r) in left[..len].iter_mut().zip(&right[..len]) {
+            *l = add(*l, *r);
+        }
         return;
     }
     let mut offset = 0;
