@@ -46,16 +46,26 @@ pub struct EpochTimes {
     pub all_threads_ms: f64,
 }
 
-/// Times one epoch from fresh parameters: the set-up (initialising parameters) is not timed.
+/// Epochs timed back to back per sample. A run trains epoch after epoch on the same buffers and
+/// threads; a lone epoch right after another case would also time refilling every cache and
+/// waking parked pool threads, which a run pays once.
+const EPOCHS_PER_SAMPLE: u32 = 3;
+
+/// Times one epoch from fresh parameters (the mean of [`EPOCHS_PER_SAMPLE`] in a row): the
+/// set-up (initialising parameters) is not timed.
 type EpochTimer = Box<dyn FnMut(&HostExecutor) -> Result<Duration, String>>;
 
 fn epoch_timer<N: Arithmetic>(batch: usize) -> Result<EpochTimer, String> {
     let mut fixture = EpochFixture::<N>::digits(batch).map_err(|e| e.to_string())?;
     Ok(Box::new(move |exec: &HostExecutor| {
-        let mut epoch = fixture.epoch().map_err(|e| e.to_string())?;
-        let start = Instant::now();
-        black_box(epoch.run(exec).map_err(|e| e.to_string())?);
-        Ok(start.elapsed())
+        let mut total = Duration::ZERO;
+        for _ in 0..EPOCHS_PER_SAMPLE {
+            let mut epoch = fixture.epoch().map_err(|e| e.to_string())?;
+            let start = Instant::now();
+            black_box(epoch.run(exec).map_err(|e| e.to_string())?);
+            total += start.elapsed();
+        }
+        Ok(total / EPOCHS_PER_SAMPLE)
     }))
 }
 

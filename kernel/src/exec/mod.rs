@@ -9,6 +9,11 @@
 
 use crate::linalg::VectorUnit;
 
+/// A work hint that marks a section as worth splitting whenever it has several rows: the
+/// kernel passes it where the rows' data already lives on the threads that computed it, so that
+/// each thread goes on with its own rows (see `model::trainer`). Only a hint; it changes no bit.
+pub const WORTH_SPLITTING: usize = 1 << 24;
+
 /// A task over one block of rows: `(first_row, a_block, b_block)`.
 pub type RowTask<'t, A, B> = dyn Fn(usize, &mut [A], &mut [B]) + Sync + 't;
 

@@ -96,9 +96,15 @@ impl Dense {
 
     /// `wt[o][i] = w[i][o]`: an exact copy, no arithmetic.
     pub fn transpose<T: Copy>(&self, w: &[T], wt: &mut [T]) {
-        for (i, w_row) in w.chunks_exact(self.outputs).enumerate() {
-            for (o, w_io) in w_row.iter().enumerate() {
-                wt[o * self.inputs + i] = *w_io;
+        self.transpose_rows(w, 0, &mut wt[..self.weights_len()]);
+    }
+
+    /// Rows `first..` of the transpose (`wt_rows[r][i] = w[i][first + r]`, whole rows of
+    /// `inputs`), so that the executor can split the copy by output.
+    pub fn transpose_rows<T: Copy>(&self, w: &[T], first: usize, wt_rows: &mut [T]) {
+        for (r, wt_row) in wt_rows.chunks_exact_mut(self.inputs).enumerate() {
+            for (i, dst) in wt_row.iter_mut().enumerate() {
+                *dst = w[i * self.outputs + first + r];
             }
         }
     }

@@ -8,7 +8,7 @@ use super::observe::{NoObserver, Op, StepObserver};
 use super::{BufferSizes, Init, LayerSpec, MlpSpec, NonFinite, SetupError, Tensor, DEFAULT_MAX_LAYERS};
 use crate::arith::{Arithmetic, Float};
 use crate::digest::{digest_words, Digest};
-use crate::exec::Executor;
+use crate::exec::{Executor, WORTH_SPLITTING};
 use crate::fixed::narrow::Saturations;
 use crate::layers::argmax;
 use crate::linalg::Work;
@@ -270,9 +270,12 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
             &mut *self.bufs.operand_scratch,
         );
         let mut s = split_scratch::<N, L>(scratch, &self.spec, &self.plan, self.max_batch);
-        for (dst, &i) in s.input.chunks_exact_mut(inputs).zip(batch.indices) {
-            dst.copy_from_slice(&batch.features[i as usize * inputs..][..inputs]);
-        }
+        // Gathered by the threads that will use the rows (the same split as the forward pass).
+        exec.for_each_row_block(&mut s.input[..rows * inputs], inputs, row_work(exec, rows, inputs), &|first, dst| {
+            for (dst, &i) in dst.chunks_exact_mut(inputs).zip(&batch.indices[first..]) {
+                dst.copy_from_slice(&batch.features[i as usize * inputs..][..inputs]);
+            }
+        });
         let spec = &self.spec;
         let offsets = &self.offsets;
         let params: &[N::Param] = self.bufs.params;
@@ -289,7 +292,7 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
         backward(exec, spec, offsets, params, &mut s, rows, &saturated, &mut |layer, dz| {
             observer.params(step, layer, Op::Backward, dz)
         });
-        let group = chunk_group(chunk_count(rows), exec.parallelism());
+        let group = chunk_group(exec, rows);
         combine_partials::<N, E, L>(
             exec,
             spec,
@@ -310,9 +313,11 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
         let grads: &[N::Param] = self.bufs.grads;
         let saturated_ref = &saturated;
         let unit = exec.vector_unit();
+        // Work hints count memory-bound element updates as several operations (SGD stays on one
+        // thread: split, each half of the weights it writes must be pulled back by the other
+        // core's next forward pass, which costs more than the update), Adam's square root as
+        // about a hundred.
         match self.optimizer {
-            // Work hints count memory-bound element updates as several operations; Adam's
-            // square root costs about a hundred.
             Optimizer::Sgd(sgd) => {
                 exec.for_each_row_block2(self.bufs.params, 1, self.bufs.opt_state, 1, 16, &|first, w, v| {
                     let sat = Saturations::new();
@@ -533,7 +538,8 @@ fn forward<N: Arithmetic, E: Executor, const L: usize>(
                 dst
             }
         };
-        exec.for_each_row_block(&mut after[0][..rows * d.outputs], d.outputs, 2 * d.weights_len(), &|first, z| {
+        let work = row_work(exec, rows, 2 * d.weights_len());
+        exec.for_each_row_block(&mut after[0][..rows * d.outputs], d.outputs, work, &|first, z| {
             let sat = Saturations::new();
             let n = z.len() / d.outputs;
             d.forward::<N>(unit, &x_ops[first * d.inputs..][..n * d.inputs], w, b, z, &sat);
@@ -559,7 +565,9 @@ fn loss_and_output_gradient<N: Arithmetic, E: Executor, const L: usize>(
     let logits: &[N::Act] = &s.acts[s.acts.len() - 1][..rows * classes];
     let dz = &mut s.delta[0][..rows * classes];
     let losses = &mut s.loss_rows[..rows];
-    exec.for_each_row_block2(dz, classes, losses, 1, 8 * classes, &|first, dz, loss| {
+    // An exponential, a logarithm and divisions per class: a few hundred cycles, counted as the
+    // operations a product would do in that time.
+    exec.for_each_row_block2(dz, classes, losses, 1, row_work(exec, rows, 600 * classes), &|first, dz, loss| {
         let sat = Saturations::new();
         for (i, (dz_row, loss_row)) in dz.chunks_exact_mut(classes).zip(loss.iter_mut()).enumerate() {
             let label = batch.labels[batch.indices[first + i] as usize] as usize;
@@ -596,7 +604,7 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
     let layers = spec.layers();
     let stride = spec.params_len();
     let partials = &mut s.partials[..chunk_count(rows) * stride];
-    let group = chunk_group(chunk_count(rows), exec.parallelism());
+    let group = chunk_group(exec, rows);
     let [delta_a, delta_b] = &mut s.delta;
     // `dz` of the layer being processed; the output layer's is in the first delta buffer.
     let (mut dz_buf, mut next_buf): (&mut [N::Param], &mut [N::Param]) = (delta_a, delta_b);
@@ -619,7 +627,7 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
         let offset = offsets[l];
         // Chunk partials in groups of `group` chunks, each group reduced where it was computed
         // (a subtree of the batch tree, §5.2); combine_partials adds the groups' results.
-        let work = 2 * BATCH_CHUNK * d.params_len() * group;
+        let work = row_work(exec, rows, 2 * BATCH_CHUNK * d.params_len() * group);
         exec.for_each_row_block(partials, group * stride, work, &|first_group, block| {
             for (g, group_partials) in block.chunks_exact_mut(group * stride).enumerate() {
                 let first_chunk = (first_group + g) * group;
@@ -644,11 +652,16 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
         if l == 0 {
             break;
         }
-        d.transpose(layer_weight_ops::<N>(params, s.weight_ops, offset, layer), s.transposed);
+        let w_ops = layer_weight_ops::<N>(params, s.weight_ops, offset, layer);
+        let wt_all = &mut s.transposed[..d.weights_len()];
+        exec.for_each_row_block(wt_all, d.inputs, row_work(exec, rows, d.inputs), &|first, wt_rows| {
+            d.transpose_rows(w_ops, first, wt_rows);
+        });
         let wt: &[N::Operand] = s.transposed;
         // Hidden layers always have an activation (MlpSpec::new).
         let activation = layers[l - 1].activation.expect("hidden layer without activation");
-        exec.for_each_row_block(&mut next_buf[..rows * d.inputs], d.inputs, 2 * d.weights_len(), &|first, dx| {
+        let work = row_work(exec, rows, 2 * d.weights_len());
+        exec.for_each_row_block(&mut next_buf[..rows * d.inputs], d.inputs, work, &|first, dx| {
             let sat = Saturations::new();
             let n = dx.len() / d.inputs;
             d.backward_input::<N>(unit, &dz_ops[first * d.outputs..][..n * d.outputs], wt, dx, &sat);
@@ -697,12 +710,34 @@ fn combine_partials<N: Arithmetic, E: Executor, const L: usize>(
     });
 }
 
-/// Chunks per group of the backward pass: the largest power of two that divides `nchunks` and
-/// leaves at least one group per thread. Aligned power-of-two groups are nodes of the batch tree
-/// (§5.2), so reducing each group first and then the groups gives the tree's result exactly.
-fn chunk_group(nchunks: usize, threads: usize) -> usize {
+/// Whether the batch's row-wise sections are all split across the executor's threads: once the
+/// batch has at least two chunks per thread. Then each thread goes on with the rows whose
+/// activations and deltas it computed (in its own cache). Smaller batches stay mostly on one
+/// thread: moving their few rows between cores costs more than it saves.
+fn spread<E: Executor>(exec: &E, rows: usize) -> bool {
+    let threads = exec.parallelism();
+    threads > 1 && chunk_count(rows) >= 2 * threads
+}
+
+/// The work hint of a section over the batch's rows whose own cost is `natural` per row: marked
+/// worth splitting whenever the batch is [`spread`], so that the executor cuts all of them alike.
+fn row_work<E: Executor>(exec: &E, rows: usize, natural: usize) -> usize {
+    if spread(exec, rows) {
+        natural.max(WORTH_SPLITTING)
+    } else {
+        natural
+    }
+}
+
+/// Chunks per group of the backward pass: the largest power of two that divides the batch's
+/// chunk count and leaves at least one group per thread when the batch is [`spread`] (one group
+/// otherwise, where possible). Aligned power-of-two groups are nodes of the batch tree (§5.2),
+/// so reducing each group first and then the groups gives the tree's result exactly.
+fn chunk_group<E: Executor>(exec: &E, rows: usize) -> usize {
+    let nchunks = chunk_count(rows);
+    let threads = if spread(exec, rows) { exec.parallelism() } else { 1 };
     let mut group = 1;
-    while nchunks % (2 * group) == 0 && 2 * group * threads.max(1) <= nchunks {
+    while nchunks % (2 * group) == 0 && 2 * group * threads <= nchunks {
         group *= 2;
     }
     group
