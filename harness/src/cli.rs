@@ -290,7 +290,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
         return EXIT_USAGE;
     }
     // A valid command line this run cannot carry out, like a missing OpenCL device.
-    if let Err(message) = config.check_math() {
+    let runnable = config.check_math().and_then(|()| crate::executor::resolve_vector_unit(config.simd).map(|_| ()));
+    if let Err(message) = runnable {
         let _ = writeln!(err, "samebits: error: {message}");
         return EXIT_FAILURE;
     }
@@ -420,7 +421,8 @@ fn train_command(
     let result = if json {
         run(&mut train::Quiet).map_err(|e| e.to_string())?
     } else {
-        writeln!(out, "{}", crate::env::summary(config.threads)).map_err(io)?;
+        let unit = crate::executor::resolve_vector_unit(config.simd)?;
+        writeln!(out, "{} · products on {unit}", crate::env::summary(config.threads)).map_err(io)?;
         writeln!(out, "{describe}").map_err(io)?;
         let mut progress = HumanProgress::new(total_steps, config.epochs, out);
         let result = run(&mut progress);
@@ -539,6 +541,7 @@ fn json_report(config: &TrainConfig, r: &RunResult) -> serde_json::Value {
         "steps": r.steps,
         "params": r.params,
         "threads": config.threads,
+        "vector_unit": crate::executor::resolve_vector_unit(config.simd).map(|u| u.kind().name()).ok(),
         "path": config.path,
         "math": config.math,
         "device": config.device,

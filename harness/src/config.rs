@@ -83,6 +83,19 @@ pub enum SimdChoice {
     Neon,
 }
 
+impl From<samebits::linalg::UnitKind> for SimdChoice {
+    fn from(kind: samebits::linalg::UnitKind) -> Self {
+        use samebits::linalg::UnitKind;
+        match kind {
+            UnitKind::Portable => SimdChoice::Portable,
+            UnitKind::Sse2 => SimdChoice::Sse2,
+            UnitKind::Avx2 => SimdChoice::Avx2,
+            UnitKind::Avx512 => SimdChoice::Avx512,
+            UnitKind::Neon => SimdChoice::Neon,
+        }
+    }
+}
+
 impl SimdChoice {
     /// The unit kind named, `None` for `auto`.
     pub fn kind(self) -> Option<samebits::linalg::UnitKind> {

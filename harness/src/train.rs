@@ -209,7 +209,7 @@ where
     };
     let train_x = features_for::<N>(train).map_err(out_of_range)?;
     let test_x = features_for::<N>(test).map_err(out_of_range)?;
-    let exec = HostExecutor::new(config.threads).map_err(RunError::Other)?;
+    let exec = HostExecutor::with_simd(config.threads, config.simd).map_err(RunError::Other)?;
     let spec: MlpSpec =
         MlpSpec::new(train.n_features, &config.hidden, train.n_classes, config.activation).map_err(RunError::Setup)?;
     let optimizer = config.optimizer();

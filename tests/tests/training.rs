@@ -1,9 +1,10 @@
 //! Whole training runs: one digest each, for every thread count.
 
-use samebits_harness::config::{PathKind, TrainConfig};
+use samebits_harness::config::{PathKind, SimdChoice, TrainConfig};
 use samebits_harness::data::builtin_digits_split;
+use samebits_harness::executor::available_vector_units;
 use samebits_harness::train::{self, Quiet};
-use samebits_tests::{check_golden, golden, short_fixed_runs, short_runs, train_json};
+use samebits_tests::{check_golden, golden, samebits, short_fixed_runs, short_runs, train_json};
 
 #[test]
 fn short_runs_match_their_goldens_for_any_thread_count() {
@@ -13,6 +14,25 @@ fn short_runs_match_their_goldens_for_any_thread_count() {
 #[test]
 fn short_fixed_runs_match_their_goldens_for_any_thread_count() {
     check_short_runs(short_fixed_runs(), &golden::SHORT_FIXED_RUNS);
+}
+
+#[test]
+fn short_runs_match_their_goldens_on_every_vector_unit() {
+    // Every unit this processor has (the portable loops included), on one and two threads.
+    let (train_set, test_set) = builtin_digits_split();
+    let runs = short_runs().into_iter().zip(golden::SHORT_RUNS.iter());
+    let fixed_runs = short_fixed_runs().into_iter().zip(golden::SHORT_FIXED_RUNS.iter());
+    for ((name, config), want) in runs.chain(fixed_runs) {
+        assert_eq!(name, want.0);
+        for unit in available_vector_units() {
+            for &threads in &THREAD_COUNTS[..THREAD_COUNTS.len().min(2)] {
+                let config = TrainConfig { threads, simd: SimdChoice::from(unit.kind()), ..config.clone() };
+                let result = train::run(&config, &train_set, &test_set, &mut Quiet).unwrap();
+                let label = format!("{:?} {name} on {unit} ({threads} threads)", config.path);
+                check_golden(&label, &result.digest.to_string(), want.1);
+            }
+        }
+    }
 }
 
 /// The thread counts every short run is checked at: WebAssembly (wasm32-wasip1) has no threads,
@@ -68,6 +88,29 @@ fn default_run_is_the_same_for_2_3_and_7_threads() {
         );
         assert_eq!(report["threads"], threads.parse::<u64>().unwrap());
     }
+}
+
+/// Both default runs on every vector unit this processor has, through the command line.
+#[test]
+#[cfg_attr(debug_assertions, ignore = "slow in debug builds; run with --release")]
+fn default_run_and_fixed_run_match_their_goldens_on_every_vector_unit() {
+    for unit in available_vector_units() {
+        let name = unit.kind().name();
+        for (path, want) in [("float", golden::DEFAULT_RUN), ("fixed", golden::DEFAULT_FIXED_RUN)] {
+            let report = train_json(&["--path", path, "--simd", name, "--threads", "1"]);
+            check_golden(&format!("default {path} run on {name}"), report["digest"].as_str().unwrap(), want);
+        }
+    }
+}
+
+#[test]
+fn a_vector_unit_this_processor_lacks_is_refused_in_one_line() {
+    let missing = if cfg!(any(target_arch = "x86_64", target_arch = "x86")) { "neon" } else { "avx2" };
+    let (code, out, err) = samebits(&["train", "--simd", missing, "--epochs", "1"]);
+    assert_ne!(code, 0);
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains(&format!("--simd {missing}")) && err.contains("available: portable"), "{err}");
 }
 
 #[test]

@@ -737,7 +737,7 @@ fn chunk_group<E: Executor>(exec: &E, rows: usize) -> usize {
     let nchunks = chunk_count(rows);
     let threads = if spread(exec, rows) { exec.parallelism() } else { 1 };
     let mut group = 1;
-    while nchunks % (2 * group) == 0 && 2 * group * threads <= nchunks {
+    while nchunks.is_multiple_of(2 * group) && 2 * group * threads <= nchunks {
         group *= 2;
     }
     group
