@@ -40,6 +40,7 @@ impl Activation {
     ///
     /// Contract: NUMERICS.md §6.2 (float), §13.4 (fixed) — ReLU: `z > 0 ? z : 0`; Tanh and
     /// Sigmoid: the path's [`Arithmetic::tanh`] and [`Arithmetic::sigmoid`].
+    #[inline(always)]
     pub fn forward<N: Arithmetic>(self, z_to_a: &mut [N::Act]) {
         match self {
             Activation::Relu => z_to_a.iter_mut().for_each(|v| *v = N::relu(*v)),
@@ -53,6 +54,7 @@ impl Activation {
     /// Contract: NUMERICS.md §6.2 — ReLU: `a > 0 ? da : 0`; Tanh: `da · (1 − a·a)`;
     /// Sigmoid: `da · (a · (1 − a))`; each operation rounded (narrowed, in fixed point) in
     /// that order.
+    #[inline(always)]
     pub fn backward<N: Arithmetic>(self, a: &[N::Act], da_to_dz: &mut [N::Param], sat: &Saturations) {
         let pairs = da_to_dz.iter_mut().zip(a);
         match self {

@@ -34,6 +34,7 @@ impl Dense {
     /// then the bias added once, last ([`Arithmetic::forward_out`]). `x` is rows×inputs and `w`
     /// inputs×outputs, both as product operands ([`Arithmetic::act_operand`],
     /// [`Arithmetic::weight_operand`]); `z` is rows×outputs.
+    #[inline(always)]
     pub fn forward<N: Arithmetic>(
         &self,
         unit: VectorUnit,
@@ -55,6 +56,7 @@ impl Dense {
     /// ascending order from +0; [`crate::model::Trainer`] combines the chunks and narrows.
     /// `x` and `dz_operands` are the chunk's activations and deltas as product operands; the
     /// bias sums use the deltas themselves (`dz`).
+    #[inline(always)]
     pub fn backward_params<N: Arithmetic>(
         &self,
         unit: VectorUnit,
@@ -81,6 +83,7 @@ impl Dense {
     /// ([`Arithmetic::input_grad`]). `dz` are the deltas as product operands and `wt` the
     /// transpose of the weight operands (`outputs × inputs`, from [`Dense::transpose`]), so
     /// that the sum runs along contiguous memory.
+    #[inline(always)]
     pub fn backward_input<N: Arithmetic>(
         &self,
         unit: VectorUnit,

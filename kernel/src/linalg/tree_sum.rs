@@ -70,6 +70,7 @@ pub fn tree_sum_with<Acc: Copy + Default, Out>(
 ///
 /// # Panics
 /// If `n == 0` or `partials` is too short.
+#[inline(always)]
 pub fn tree_sum_in_place<Acc: Copy + Default>(
     partials: &mut [Acc],
     stride: usize,

@@ -10,9 +10,9 @@ use crate::arith::{Arithmetic, Float};
 use crate::digest::{digest_words, Digest};
 use crate::exec::{Executor, WORTH_SPLITTING};
 use crate::fixed::narrow::Saturations;
-use crate::layers::argmax;
-use crate::linalg::Work;
+use crate::layers::{argmax, Activation, Dense};
 use crate::linalg::{chunk_count, tree_sum_in_place, tree_sum_with, vectorised, BATCH_CHUNK};
+use crate::linalg::{VectorUnit, Work};
 use crate::optim::{Adam, AdamStep, Optimizer, Sgd};
 use core::sync::atomic::AtomicU32;
 use rand_core::RngCore;
@@ -458,6 +458,103 @@ impl<N: Arithmetic> Work for CombineWork<'_, N> {
     }
 }
 
+/// One block of rows of a layer's forward pass and activation, compiled for the executor's
+/// vector unit (the products pick their own code; this vectorises the bias and activation).
+struct ForwardWork<'w, N: Arithmetic> {
+    unit: VectorUnit,
+    d: Dense,
+    activation: Option<Activation>,
+    x: &'w [N::Operand],
+    w: &'w [N::Operand],
+    b: &'w [N::Param],
+    z: &'w mut [N::Act],
+    sat: &'w Saturations,
+}
+
+impl<N: Arithmetic> Work for ForwardWork<'_, N> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        // A counter of this block's own, kept in a register (see `CombineWork`).
+        let local = Saturations::new();
+        self.d.forward::<N>(self.unit, self.x, self.w, self.b, self.z, &local);
+        if let Some(activation) = self.activation {
+            activation.forward::<N>(self.z);
+        }
+        self.sat.add(local.get());
+    }
+}
+
+/// One block of rows of a layer's input gradient through the previous activation, compiled for
+/// the executor's vector unit.
+struct InputGradWork<'w, N: Arithmetic> {
+    unit: VectorUnit,
+    d: Dense,
+    activation: Activation,
+    dz: &'w [N::Operand],
+    wt: &'w [N::Operand],
+    /// The previous layer's output (the activation's value).
+    a: &'w [N::Act],
+    dx: &'w mut [N::Param],
+    sat: &'w Saturations,
+}
+
+impl<N: Arithmetic> Work for InputGradWork<'_, N> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let local = Saturations::new();
+        self.d.backward_input::<N>(self.unit, self.dz, self.wt, self.dx, &local);
+        self.activation.backward::<N>(self.a, self.dx, &local);
+        self.sat.add(local.get());
+    }
+}
+
+/// One block of groups of the parameter-gradient partial sums (see `backward`), compiled for
+/// the executor's vector unit.
+struct ParamGradWork<'w, N: Arithmetic> {
+    unit: VectorUnit,
+    d: Dense,
+    rows: usize,
+    /// Where the layer's parameters start in a chunk's partials.
+    offset: usize,
+    /// Values per chunk (all parameters).
+    stride: usize,
+    group: usize,
+    x: &'w [N::Operand],
+    dz_ops: &'w [N::Operand],
+    dz: &'w [N::Param],
+    block: &'w mut [N::Acc],
+    first_group: usize,
+}
+
+impl<N: Arithmetic> Work for ParamGradWork<'_, N> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let Self { unit, d, rows, offset, stride, group, x, dz_ops, dz, block, first_group } = self;
+        for (g, group_partials) in block.chunks_exact_mut(group * stride).enumerate() {
+            let first_chunk = (first_group + g) * group;
+            if N::EXACT_SUMS {
+                // Exact sums: the group's tree is its rows' sum in any order (§13.2).
+                let (r0, r1) = (first_chunk * BATCH_CHUNK, rows.min((first_chunk + group) * BATCH_CHUNK));
+                let (dw, db) = group_partials[offset..][..d.params_len()].split_at_mut(d.weights_len());
+                let (x_c, dz_c) = (r0 * d.inputs..r1 * d.inputs, r0 * d.outputs..r1 * d.outputs);
+                d.backward_params::<N>(unit, &x[x_c], &dz_ops[dz_c.clone()], &dz[dz_c], dw, db);
+                continue;
+            }
+            for (i, chunk) in group_partials.chunks_exact_mut(stride).enumerate() {
+                let r0 = (first_chunk + i) * BATCH_CHUNK;
+                let r1 = rows.min(r0 + BATCH_CHUNK);
+                let (dw, db) = chunk[offset..][..d.params_len()].split_at_mut(d.weights_len());
+                let (x_c, dz_c) = (r0 * d.inputs..r1 * d.inputs, r0 * d.outputs..r1 * d.outputs);
+                d.backward_params::<N>(unit, &x[x_c], &dz_ops[dz_c.clone()], &dz[dz_c], dw, db);
+            }
+            tree_sum_in_place(&mut group_partials[offset..], stride, d.params_len(), group, N::acc_add);
+        }
+    }
+}
+
 fn layer_params<'p, P>(params: &'p [P], offset: usize, layer: &LayerSpec) -> (&'p [P], &'p [P]) {
     params[offset..][..layer.dense.params_len()].split_at(layer.dense.weights_len())
 }
@@ -541,11 +638,8 @@ fn forward<N: Arithmetic, E: Executor, const L: usize>(
         let work = row_work(exec, rows, 2 * d.weights_len());
         exec.for_each_row_block(&mut after[0][..rows * d.outputs], d.outputs, work, &|first, z| {
             let sat = Saturations::new();
-            let n = z.len() / d.outputs;
-            d.forward::<N>(unit, &x_ops[first * d.inputs..][..n * d.inputs], w, b, z, &sat);
-            if let Some(activation) = layer.activation {
-                activation.forward::<N>(z);
-            }
+            let x = &x_ops[first * d.inputs..][..z.len() / d.outputs * d.inputs];
+            vectorised(unit, ForwardWork::<N> { unit, d, activation: layer.activation, x, w, b, z, sat: &sat });
             sat.add_to(saturated);
         });
         observe(l + 1, &mut after[0][..rows * d.outputs]);
@@ -629,25 +723,9 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
         // (a subtree of the batch tree, §5.2); combine_partials adds the groups' results.
         let work = row_work(exec, rows, 2 * BATCH_CHUNK * d.params_len() * group);
         exec.for_each_row_block(partials, group * stride, work, &|first_group, block| {
-            for (g, group_partials) in block.chunks_exact_mut(group * stride).enumerate() {
-                let first_chunk = (first_group + g) * group;
-                if N::EXACT_SUMS {
-                    // Exact sums: the group's tree is its rows' sum in any order (§13.2).
-                    let (r0, r1) = (first_chunk * BATCH_CHUNK, rows.min((first_chunk + group) * BATCH_CHUNK));
-                    let (dw, db) = group_partials[offset..][..d.params_len()].split_at_mut(d.weights_len());
-                    let (x_c, dz_c) = (r0 * d.inputs..r1 * d.inputs, r0 * d.outputs..r1 * d.outputs);
-                    d.backward_params::<N>(unit, &x_ops[x_c], &dz_ops[dz_c.clone()], &dz[dz_c], dw, db);
-                    continue;
-                }
-                for (i, chunk) in group_partials.chunks_exact_mut(stride).enumerate() {
-                    let r0 = (first_chunk + i) * BATCH_CHUNK;
-                    let r1 = rows.min(r0 + BATCH_CHUNK);
-                    let (dw, db) = chunk[offset..][..d.params_len()].split_at_mut(d.weights_len());
-                    let (x_c, dz_c) = (r0 * d.inputs..r1 * d.inputs, r0 * d.outputs..r1 * d.outputs);
-                    d.backward_params::<N>(unit, &x_ops[x_c], &dz_ops[dz_c.clone()], &dz[dz_c], dw, db);
-                }
-                tree_sum_in_place(&mut group_partials[offset..], stride, d.params_len(), group, N::acc_add);
-            }
+            let work =
+                ParamGradWork::<N> { unit, d, rows, offset, stride, group, x: x_ops, dz_ops, dz, block, first_group };
+            vectorised(unit, work);
         });
         if l == 0 {
             break;
@@ -664,8 +742,8 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
         exec.for_each_row_block(&mut next_buf[..rows * d.inputs], d.inputs, work, &|first, dx| {
             let sat = Saturations::new();
             let n = dx.len() / d.inputs;
-            d.backward_input::<N>(unit, &dz_ops[first * d.outputs..][..n * d.outputs], wt, dx, &sat);
-            activation.backward::<N>(&x[first * d.inputs..][..n * d.inputs], dx, &sat);
+            let (dz, a) = (&dz_ops[first * d.outputs..][..n * d.outputs], &x[first * d.inputs..][..n * d.inputs]);
+            vectorised(unit, InputGradWork::<N> { unit, d, activation, dz, wt, a, dx, sat: &sat });
             sat.add_to(saturated);
         });
         core::mem::swap(&mut dz_buf, &mut next_buf);
