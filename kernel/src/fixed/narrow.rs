@@ -57,7 +57,12 @@ impl Saturations {
         // 64-bit comparisons, which SSE2 lacks, so that loops of it vectorise.
         let low = x as i32;
         let fits = low as i64 == x;
-        self.0.set(self.0.get().wrapping_add(!fits as u32));
+        // Counted only when it happens: where the counter lives in memory (a caller's, seen
+        // through a closure) an unconditional update would chain every element through it;
+        // where it is a local in a register, the compiler turns this into a select.
+        if !fits {
+            self.0.set(self.0.get().wrapping_add(1));
+        }
         if fits {
             low
         } else if x < 0 {
@@ -73,7 +78,9 @@ impl Saturations {
         let clamped = x.clamp(min, max);
         // Branch-free count, so that loops of conversions vectorise. (A task counts at most one
         // event per value it narrows, far below 2³².)
-        self.0.set(self.0.get().wrapping_add((clamped != x) as u32));
+        if clamped != x {
+            self.0.set(self.0.get().wrapping_add(1));
+        }
         clamped
     }
 
