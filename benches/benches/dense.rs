@@ -8,15 +8,23 @@
 //! - `dense_fixed/forward`: the same two forward products on the fixed path (16-bit operands
 //!   converted once, outside the timing; exact sums, one narrowing per output).
 //!
+//! All on the widest vector unit this processor has (as training by default); `gemm` has each unit.
+//!
 //! Shapes are rows × inputs × outputs.
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 use samebits::arith::{Arithmetic, Fixed, Float};
 use samebits::linalg::VectorUnit;
+use samebits_harness::executor::available_vector_units;
 use samebits_benches::DenseCase;
 use std::hint::black_box;
 use std::time::Duration;
+
+/// The widest vector unit this processor has, as training uses by default.
+fn widest() -> VectorUnit {
+    *available_vector_units().last().expect("the portable unit is always available")
+}
 
 const FORWARD_SHAPES: [(usize, usize, usize); 2] = [(32, 64, 128), (256, 256, 256)];
 
@@ -37,7 +45,7 @@ fn forward<N: Arithmetic>(group: &mut BenchmarkGroup<'_, WallTime>) {
         group.throughput(Throughput::Elements(case.flops()));
         group.bench_function(BenchmarkId::new("forward", name(rows, inputs, outputs)), |b| {
             b.iter(|| {
-                case.forward(VectorUnit::baseline());
+                case.forward(widest());
                 black_box(&case.z);
             })
         });
@@ -52,13 +60,13 @@ fn dense(c: &mut Criterion) {
     group.throughput(Throughput::Elements(case.flops()));
     group.bench_function(BenchmarkId::new("backward_params", name(rows, inputs, outputs)), |b| {
         b.iter(|| {
-            case.backward_params(VectorUnit::baseline());
+            case.backward_params(widest());
             black_box((&case.dw, &case.db));
         })
     });
     group.bench_function(BenchmarkId::new("backward_input", name(rows, inputs, outputs)), |b| {
         b.iter(|| {
-            case.backward_input(VectorUnit::baseline());
+            case.backward_input(widest());
             black_box(&case.dx);
         })
     });
