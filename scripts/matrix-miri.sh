@@ -3,8 +3,8 @@
 # (kernel/tests/short_goldens.rs) included, interpreted by miri, which stops at any undefined
 # behaviour. Two rows:
 #
-#   host    the machine's own target; on x86-64 this runs the SSE2 product loop of the fixed
-#           path (linalg/pairs.rs), the kernel's only `unsafe` code;
+#   host    the machine's own target; on x86-64 this runs the SSE2 product loops of
+#           linalg/simd/ (where all of the kernel's `unsafe` code lives);
 #   s390x   s390x-unknown-linux-gnu: big-endian, the portable product loop.
 #
 # The short goldens must give, on both, the constants recorded from a native run.

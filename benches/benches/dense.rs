@@ -16,8 +16,8 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 use samebits::arith::{Arithmetic, Fixed, Float};
 use samebits::linalg::VectorUnit;
-use samebits_harness::executor::available_vector_units;
 use samebits_benches::DenseCase;
+use samebits_harness::executor::available_vector_units;
 use std::hint::black_box;
 use std::time::Duration;
 

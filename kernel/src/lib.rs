@@ -18,7 +18,7 @@
 //! - [`exec`]: how the step hands independent rows to one or many threads;
 //! - [`digest`]: SHA-256 over parameter bits.
 #![no_std]
-// The only exception: the SSE2 product loop (linalg/pairs.rs), whose `unsafe` blocks each say why
+// The only exception: the products' vector code (linalg/simd/), whose `unsafe` blocks each say why
 // they are sound.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]

@@ -3,7 +3,7 @@
 //!
 //! The full-size goldens (tests/src/golden.rs) train for 20 epochs on the digits, far too long
 //! for miri; these take well under a second natively and are small enough for miri, which runs
-//! them on x86_64 (with the SSE2 product loop of the fixed path) and on big-endian s390x
+//! them on x86_64 (with the SSE2 product loops of `linalg/simd/`) and on big-endian s390x
 //! (`scripts/matrix-miri.sh`).
 //! Everything comes from the kernel alone: the data are drawn from its generator, so no file
 //! and no float formatting or parsing is involved.
