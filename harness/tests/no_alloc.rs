@@ -159,10 +159,11 @@ fn allocations_in_epochs<N: Arithmetic>(train: &Dataset, test: &Dataset, batch: 
     COUNTING.store(false, Ordering::SeqCst);
     let counted = ALLOCATIONS.load(Ordering::SeqCst) - before;
 
-    // The loop really trained: every step ran and the model learned something.
+    // The loop really trained: every step ran and the model learned something (after a single
+    // epoch at batch 256 it is at about 39%; chance is 10%).
     assert_eq!(steps_seen, u64::from(EPOCHS) * train.rows().div_ceil(batch) as u64);
     let last = epochs.last().unwrap();
-    assert!(last.train_loss.is_finite() && last.test_accuracy > 0.5, "{} path: {last:?}", N::NAME);
+    assert!(last.train_loss.is_finite() && last.test_accuracy > 0.25, "{} path: {last:?}", N::NAME);
     counted
 }
 
