@@ -10,8 +10,10 @@ use samebits::linalg::{UnitKind, VectorUnit};
 mod pool;
 use pool::Pool;
 
-/// Estimated floating-point operations below which a task runs on the calling thread alone:
-/// about 50 µs of work on one core, several times what handing it to the pool costs.
+/// Estimated floating-point operations below which a task runs on the calling thread alone
+/// (about 20 µs of product work on one core). A hand-off to the pool costs well under a
+/// microsecond, but a split section's data must then move between the cores' caches, which on
+/// the machines measured (docs/PERFORMANCE.md) cost more than smaller sections save.
 pub const MIN_PARALLEL_WORK: usize = 1 << 20;
 
 /// The vector units this processor runs, narrowest first: always the portable loops, then
@@ -124,8 +126,8 @@ impl Executor for HostExecutor {
         task: &RowTask<'_, A, B>,
     ) {
         let rows = row_count(a, a_row, b, b_row);
-        // Waking the pool costs microseconds; below this much work one thread is faster.
-        // Where the work is cut never changes a result, so this only affects speed.
+        // Below this much work one thread is faster (see MIN_PARALLEL_WORK). Where the work is
+        // cut never changes a result, so this only affects speed.
         let worth_splitting = rows > 1 && rows.saturating_mul(work_per_row) >= MIN_PARALLEL_WORK;
         let Some(pool) = self.pool.as_ref().filter(|_| worth_splitting) else {
             return Sequential.for_each_row_block2(a, a_row, b, b_row, work_per_row, task);
