@@ -417,6 +417,7 @@ fn train_command(
         Some(tracer) => train::run_traced(config, &train_set, &test_set, progress, tracer),
     };
     let describe = describe_run(config, &train_set, &test_set);
+    let restorations_before = crate::fpmode::restorations();
     let total_steps = config.epochs as u64 * train_set.rows().div_ceil(config.batch) as u64;
     let result = if json {
         run(&mut train::Quiet).map_err(|e| e.to_string())?
@@ -430,8 +431,12 @@ fn train_command(
         progress.failed.map_or(Ok(()), Err)?;
         result.map_err(|e| e.to_string())?
     };
+    // Threads found out of IEEE mode during the run and restored (crate::fpmode).
+    let restorations = crate::fpmode::restorations() - restorations_before;
     if json {
-        writeln!(out, "{}", json_report(config, &result)).map_err(io)?;
+        let mut report = json_report(config, &result);
+        report["fpu_restorations"] = restorations.into();
+        writeln!(out, "{report}").map_err(io)?;
     } else {
         if result.test_rows == 0 {
             writeln!(out, "test accuracy n/a (no test rows)").map_err(io)?;
@@ -443,6 +448,13 @@ fn train_command(
             writeln!(out, "fixed-point saturations {}", result.saturations).map_err(io)?;
         }
         writeln!(out, "{}", device_line(config, &result)).map_err(io)?;
+        if restorations > 0 {
+            writeln!(
+                out,
+                "floating-point mode: {restorations} time(s) a training thread was found flushing subnormals or not rounding to nearest, and put back to IEEE mode before it computed (NUMERICS.md §10)"
+            )
+            .map_err(io)?;
+        }
         if config.math == MathKind::Platform {
             writeln!(
                 out,

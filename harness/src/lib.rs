@@ -15,6 +15,7 @@ pub mod config;
 pub mod data;
 pub mod env;
 pub mod executor;
+pub mod fpmode;
 pub mod opencl;
 pub mod platform_math;
 pub mod plot;

@@ -209,6 +209,9 @@ where
     };
     let train_x = features_for::<N>(train).map_err(out_of_range)?;
     let test_x = features_for::<N>(test).map_err(out_of_range)?;
+    // IEEE mode from the very first operation, initialisation included (crate::fpmode); the
+    // executor checks again before every section of work, on every thread.
+    crate::fpmode::ensure_ieee();
     let exec = HostExecutor::with_simd(config.threads, config.simd).map_err(RunError::Other)?;
     let spec: MlpSpec =
         MlpSpec::new(train.n_features, &config.hidden, train.n_classes, config.activation).map_err(RunError::Setup)?;

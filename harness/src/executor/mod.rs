@@ -126,6 +126,9 @@ impl Executor for HostExecutor {
         task: &RowTask<'_, A, B>,
     ) {
         let rows = row_count(a, a_row, b, b_row);
+        // Whatever switched this thread out of IEEE mode since the last section, undo it (the
+        // workers do the same before their blocks).
+        crate::fpmode::ensure_ieee();
         // Below this much work one thread is faster (see MIN_PARALLEL_WORK). Where the work is
         // cut never changes a result, so this only affects speed.
         let worth_splitting = rows > 1 && rows.saturating_mul(work_per_row) >= MIN_PARALLEL_WORK;

@@ -156,6 +156,8 @@ fn worker_loop(s: &Shared) {
         let generation = word >> 32;
         let blocks = s.blocks.load(Ordering::Relaxed);
         if generation != done_generation && ((word & 0xFFFF_FFFF) as usize) < blocks {
+            // A block may have left this thread out of IEEE mode (NUMERICS.md §10): undo it.
+            crate::fpmode::ensure_ieee();
             run_blocks(s, generation, blocks);
             done_generation = generation;
             idle_since = Instant::now();
