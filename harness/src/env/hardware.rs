@@ -64,7 +64,7 @@ fn cpuid_vendor_model() -> (String, String) {
     use std::arch::x86::__cpuid;
     #[cfg(target_arch = "x86_64")]
     use std::arch::x86_64::__cpuid;
-    // `cpuid` only reads identification registers; every CPU Rust's x86 targets run on has it.
+    // SAFETY: `cpuid` only reads identification registers; every CPU Rust's x86 targets run on has it.
     // (Newer Rust declares `__cpuid` safe, older ones unsafe.)
     #[allow(unused_unsafe)]
     let leaf = |n: u32| unsafe { __cpuid(n) };
