@@ -289,10 +289,11 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
             return Err(nonfinite(None, Tensor::Loss, 0));
         }
 
-        backward(exec, spec, offsets, params, &mut s, rows, &saturated, &mut |layer, dz| {
+        // One grouping of the batch's chunks for both the partials and their combination.
+        let group = chunk_group(exec, rows);
+        backward(exec, spec, offsets, params, &mut s, rows, group, &saturated, &mut |layer, dz| {
             observer.params(step, layer, Op::Backward, dz)
         });
-        let group = chunk_group(exec, rows);
         combine_partials::<N, E, L>(
             exec,
             spec,
@@ -680,9 +681,10 @@ fn loss_and_output_gradient<N: Arithmetic, E: Executor, const L: usize>(
     N::loss_mean(total[0], rows)
 }
 
-/// Backward pass: per layer, chunk partials of the parameter gradients, then the gradient of
-/// the layer's input through the previous activation (§6.1, §6.2, §5.2). Where operands are
-/// copies (§13.2), each layer's deltas are converted first.
+/// Backward pass: per layer, chunk partials of the parameter gradients (in groups of `group`
+/// chunks, [`chunk_group`]), then the gradient of the layer's input through the previous
+/// activation (§6.1, §6.2, §5.2). Where operands are copies (§13.2), each layer's deltas are
+/// converted first.
 #[allow(clippy::too_many_arguments)]
 fn backward<N: Arithmetic, E: Executor, const L: usize>(
     exec: &E,
@@ -691,6 +693,7 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
     params: &[N::Param],
     s: &mut Scratch<'_, N, L>,
     rows: usize,
+    group: usize,
     saturated: &AtomicU32,
     observe: &mut dyn FnMut(usize, &mut [N::Param]),
 ) {
@@ -698,7 +701,6 @@ fn backward<N: Arithmetic, E: Executor, const L: usize>(
     let layers = spec.layers();
     let stride = spec.params_len();
     let partials = &mut s.partials[..chunk_count(rows) * stride];
-    let group = chunk_group(exec, rows);
     let [delta_a, delta_b] = &mut s.delta;
     // `dz` of the layer being processed; the output layer's is in the first delta buffer.
     let (mut dz_buf, mut next_buf): (&mut [N::Param], &mut [N::Param]) = (delta_a, delta_b);
