@@ -36,20 +36,11 @@ pub(super) trait Lanes: Copy {
 /// Widest tile row in f32 values (`NV · W`), the size of the stack row a tile is stored into.
 const MAX_TILE_COLS: usize = 32;
 
-/// Panics unless the slices are long enough for `shape` (the same checks as the portable loop).
-pub(super) fn check_shape<T, Out>(shape: MatmulShape, a: &[T], b: &[T], c: &[Out]) {
-    let MatmulShape { m, n, k, a_row_stride: ars, a_col_stride: acs } = shape;
-    assert!(c.len() >= m * n && b.len() >= k * n, "matmul: output or b too short");
-    if m > 0 && k > 0 {
-        assert!(a.len() > (m - 1) * ars + (k - 1) * acs, "matmul: a too short");
-    }
-}
-
 /// `c[i][j] ← finish(j, Σ_p a[i][p]·b[p][j])` with tiles of `R` rows × `NV` registers; rows
 /// left over take one-row tiles, columns left over one-register tiles and a partial register.
 ///
 /// # Safety
-/// The processor has `V`'s instructions; the slices passed [`check_shape`].
+/// The processor has `V`'s instructions; the slices passed [`super::check_shape`].
 #[inline(always)]
 pub(super) unsafe fn matmul<V: Lanes, const R: usize, const NV: usize, Out>(
     shape: MatmulShape,

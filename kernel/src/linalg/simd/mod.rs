@@ -9,11 +9,13 @@
 //!
 //! This module holds all of the kernel's `unsafe` code: vector loads and stores through raw
 //! pointers, and calls into `#[target_feature]` functions. Every block says why it is sound;
-//! bounds are checked once per product, before any vector code runs ([`f32_tiles::check_shape`]).
+//! bounds are checked once per product, before any vector code runs ([`check_shape`]).
 #![allow(unsafe_code)]
 
 #[cfg(target_arch = "aarch64")]
 mod f32_neon;
+// The tiles are written once for every vector type; only targets with vector code use them.
+#[cfg(any(target_arch = "x86_64", target_arch = "x86", target_arch = "aarch64"))]
 mod f32_tiles;
 #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
 mod f32_x86;
@@ -25,6 +27,15 @@ pub use unit::{UnitKind, VectorUnit};
 
 use super::{matmul_with, MatmulShape};
 use crate::arith::{Fixed, Float};
+
+/// Panics unless the slices are long enough for `shape` (the same checks as the portable loop).
+fn check_shape<T, Out>(shape: MatmulShape, a: &[T], b: &[T], c: &[Out]) {
+    let MatmulShape { m, n, k, a_row_stride: ars, a_col_stride: acs } = shape;
+    assert!(c.len() >= m * n && b.len() >= k * n, "matmul: output or b too short");
+    if m > 0 && k > 0 {
+        assert!(a.len() > (m - 1) * ars + (k - 1) * acs, "matmul: a too short");
+    }
+}
 
 /// `c[i][j] ← finish(j, Σ_p a[i][p]·b[p][j])` in f32 on `unit`, every sum in the canonical order
 /// of §5.1: bit for bit [`super::matmul_with`]`::<Float, _>`.
@@ -42,7 +53,7 @@ pub fn matmul_f32_with<Out>(
     c: &mut [Out],
     finish: impl Fn(usize, f32) -> Out,
 ) {
-    f32_tiles::check_shape(shape, a, b, c);
+    check_shape(shape, a, b, c);
     match unit.kind() {
         // SAFETY (x86 arms): a VectorUnit of an x86 kind is only made for a processor that has
         // its instructions (`VectorUnit::baseline`, or the caller of `new_unchecked`), and the
@@ -130,7 +141,7 @@ pub fn matmul_i16_with<Out>(
     c: &mut [Out],
     finish: impl Fn(usize, i64) -> Out,
 ) {
-    f32_tiles::check_shape(shape, a, b, c);
+    check_shape(shape, a, b, c);
     match unit.kind() {
         #[cfg(target_arch = "x86_64")]
         kind @ (UnitKind::Sse2 | UnitKind::Avx2 | UnitKind::Avx512) => {
