@@ -307,6 +307,17 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
     }
 }
 
+/// Parses and checks a command line as [`run`] does before it starts any work, without
+/// running it: the entry point of the command-line fuzz target (fuzz/).
+pub fn check_command_line(args: impl IntoIterator<Item = OsString>) -> Result<(), String> {
+    let cli = Cli::try_parse_from(args).map_err(|e| one_line(&e.to_string()))?;
+    if let Command::Train(args) = cli.command {
+        let config = args.config();
+        config.validate().and_then(|()| args.check_trace(&config))?;
+    }
+    Ok(())
+}
+
 /// Help and version go to `out` with exit 0; anything else is one line on `err`, exit 2.
 fn usage_error(e: clap::Error, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     use clap::error::ErrorKind;
