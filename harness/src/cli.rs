@@ -3,7 +3,9 @@
 use crate::config::{DataSource, DeviceKind, MathKind, OptimizerKind, PathKind, SimdChoice, TrainConfig, MAX_CLASSES};
 use crate::data::{builtin_digits_split, load_csv, split_test_fraction, CsvOptions, Dataset};
 use crate::train::{self, EpochStats, Progress, RunResult};
-use clap::{Args, Parser, Subcommand};
+use crate::checkpoint::Checkpoint;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use samebits::layers::Activation;
 use samebits::model::Init;
@@ -27,6 +29,11 @@ struct Cli {
 enum Command {
     /// Train an MLP (default: the built-in digits) and print its digest.
     Train(TrainArgs),
+    /// Continue a run from its checkpoint directory (`train --checkpoint DIR`): it ends with
+    /// exactly the digest of the uninterrupted run. Accepts the options of `train`: those that
+    /// decide the bits must equal the checkpoint's (anything else is refused); --threads,
+    /// --simd, --json, --plot and --checkpoint-every may be chosen anew.
+    Resume(ResumeArgs),
     /// List the OpenCL platforms and devices, and whether each can run the training step.
     Devices,
     /// Compare two traces of `samebits train --trace`: exit 0 when identical, 1 when they
@@ -39,6 +46,15 @@ enum Command {
     /// Time training epochs (float and fixed, 1 and all threads) and the f32 product on every
     /// vector unit on this machine, optionally beside numpy and JAX (--peers PYTHON).
     Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Args, Debug)]
+struct ResumeArgs {
+    /// The checkpoint directory.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    #[command(flatten)]
+    train: TrainArgs,
 }
 
 #[derive(Args, Debug)]
@@ -158,6 +174,15 @@ struct TrainArgs {
     /// refused and left as it was).
     #[arg(long)]
     overwrite: bool,
+    /// Write checkpoints into DIR (created when missing; one that already holds a checkpoint
+    /// is refused): every --checkpoint-every steps and after the last step, each written
+    /// atomically. `samebits resume DIR` continues a run stopped at any moment with exactly
+    /// its bits. CPU only, without --trace.
+    #[arg(long, value_name = "DIR")]
+    checkpoint: Option<PathBuf>,
+    /// Steps between checkpoints (default: the steps of one epoch).
+    #[arg(long, value_name = "N")]
+    checkpoint_every: Option<u64>,
 }
 
 fn parse_activation(s: &str) -> Result<Activation, String> {
@@ -174,6 +199,27 @@ impl TrainArgs {
         let options =
             crate::trace::TraceOptions { level: self.trace_level, values_every: self.trace_values, fault: None };
         self.trace.clone().map(|path| (path, options, self.overwrite))
+    }
+
+    /// Checkpoints: the interval needs a directory (except at `resume`), and both need the CPU
+    /// without a trace.
+    fn check_checkpoint(&self, config: &TrainConfig, resuming: bool) -> Result<(), String> {
+        if self.checkpoint_every == Some(0) {
+            return Err("--checkpoint-every must be at least 1".into());
+        }
+        if !(resuming || self.checkpoint.is_some()) {
+            return match self.checkpoint_every {
+                Some(_) => Err("--checkpoint-every needs --checkpoint DIR".into()),
+                None => Ok(()),
+            };
+        }
+        if config.device != DeviceKind::Cpu {
+            return Err("checkpoints need --device cpu (the OpenCL trainer's state is not saved)".into());
+        }
+        if self.trace.is_some() {
+            return Err("--trace cannot be combined with checkpoints (a trace is not continued across a resume)".into());
+        }
+        Ok(())
     }
 
     /// Layer operations are observed in the CPU's step only; --overwrite needs a file to apply to.
@@ -270,12 +316,38 @@ fn check_class_count(data: &Dataset, path: &std::path::Path, header: bool) -> Re
 /// Runs the command line `args` (program name first), writing reports to `out` and errors
 /// to `err`; returns the process exit code. Never panics on user input.
 pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
+    let matches = match Cli::command().try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(e) => return usage_error(e, out, err),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => return usage_error(e, out, err),
     };
-    let args = match cli.command {
-        Command::Train(args) => args,
+    let (args, config, plan) = match cli.command {
+        Command::Train(args) => {
+            let config = args.config();
+            let checked = config
+                .validate()
+                .and_then(|()| args.check_trace(&config))
+                .and_then(|()| args.check_checkpoint(&config, false));
+            if let Err(message) = checked {
+                let _ = writeln!(err, "samebits: error: {message}");
+                return EXIT_USAGE;
+            }
+            let plan = args.checkpoint.clone().map(|dir| CheckpointPlan { dir, every: args.checkpoint_every, resume: None });
+            (args, config, plan)
+        }
+        Command::Resume(resume) => {
+            let given = matches.subcommand_matches("resume").unwrap_or(&matches);
+            match resume_plan(&resume, given) {
+                Ok((config, plan)) => (resume.train, config, Some(plan)),
+                Err((code, message)) => {
+                    let _ = writeln!(err, "samebits: error: {message}");
+                    return code;
+                }
+            }
+        }
         Command::Devices => return devices_command(out, err),
         Command::Compare(args) => {
             let plot = args.plot.as_deref().map(|p| (p, args.overwrite));
@@ -284,18 +356,21 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
         Command::Env(args) => return env_command(&args, out),
         Command::Bench(args) => return crate::bench::command(&args, out, err),
     };
-    let config = args.config();
-    if let Err(message) = config.validate().and_then(|()| args.check_trace(&config)) {
-        let _ = writeln!(err, "samebits: error: {message}");
-        return EXIT_USAGE;
-    }
     // A valid command line this run cannot carry out, like a missing OpenCL device.
     let runnable = config.check_math().and_then(|()| crate::executor::resolve_vector_unit(config.simd).map(|_| ()));
     if let Err(message) = runnable {
         let _ = writeln!(err, "samebits: error: {message}");
         return EXIT_FAILURE;
     }
-    match train_command(&config, args.json, args.trace(), out) {
+    // A new run's directory is checked before anything is loaded; an existing checkpoint in it
+    // is refused and kept.
+    if let Some(CheckpointPlan { dir, resume: None, .. }) = &plan {
+        if let Err(message) = crate::checkpoint::prepare_dir(dir) {
+            let _ = writeln!(err, "samebits: error: {message}");
+            return EXIT_FAILURE;
+        }
+    }
+    match train_command(&config, args.json, args.trace(), plan, out) {
         Ok(result) => match &args.plot {
             None => 0,
             Some(path) => plot_command(path, args.overwrite, &config, &result, args.json, out, err),
@@ -311,11 +386,115 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
 /// running it: the entry point of the command-line fuzz target (fuzz/).
 pub fn check_command_line(args: impl IntoIterator<Item = OsString>) -> Result<(), String> {
     let cli = Cli::try_parse_from(args).map_err(|e| one_line(&e.to_string()))?;
-    if let Command::Train(args) = cli.command {
-        let config = args.config();
-        config.validate().and_then(|()| args.check_trace(&config))?;
+    match cli.command {
+        Command::Train(args) => {
+            let config = args.config();
+            config.validate().and_then(|()| args.check_trace(&config)).and_then(|()| args.check_checkpoint(&config, false))
+        }
+        Command::Resume(resume) => resume.train.check_checkpoint(&resume.train.config(), true),
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// What a run does about checkpoints (`train --checkpoint`, `resume`).
+struct CheckpointPlan {
+    dir: PathBuf,
+    /// Steps between checkpoints; `None`: one epoch's steps.
+    every: Option<u64>,
+    /// The checkpoint to continue from.
+    resume: Option<Checkpoint>,
+}
+
+/// `samebits resume DIR [options]`: the checkpoint's configuration, with the settings that
+/// cannot change a bit taken from the command line, and the plan to continue it. Options that
+/// decide the bits are refused when they differ from the checkpoint's.
+fn resume_plan(resume: &ResumeArgs, matches: &ArgMatches) -> Result<(TrainConfig, CheckpointPlan), (i32, String)> {
+    let args = &resume.train;
+    let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+    let usage = |message: &str| (EXIT_USAGE, message.to_string());
+    if given("trace") || given("trace_level") || given("trace_values") {
+        return Err(usage("resume writes no trace: a trace is not continued across a resume"));
+    }
+    if given("checkpoint") {
+        return Err(usage("resume writes its checkpoints into its DIR; --checkpoint is for 'samebits train'"));
+    }
+    let from_args = args.config();
+    if from_args.device != DeviceKind::Cpu || given("device_index") {
+        return Err(usage("checkpoints need --device cpu (the OpenCL trainer's state is not saved)"));
+    }
+    args.check_checkpoint(&from_args, true).map_err(|m| usage(&m))?;
+    let checkpoint = crate::checkpoint::load(&resume.dir).map_err(|m| (EXIT_FAILURE, m))?;
+    let stored = &checkpoint.config;
+
+    let mut conflicts = Vec::new();
+    let mut check = |id: &str, differs: bool, given_value: String, stored_value: String| {
+        if given(id) && differs {
+            conflicts.push(format!("--{} {given_value} (the checkpoint has {stored_value})", id.replace('_', "-")));
+        }
+    };
+    let name = |v: &dyn Fn() -> Option<clap::builder::PossibleValue>| v().map_or("?".into(), |p| p.get_name().to_string());
+    let (a, s) = (&from_args, stored);
+    check("path", a.path != s.path, name(&|| a.path.to_possible_value()), name(&|| s.path.to_possible_value()));
+    check("math", a.math != s.math, name(&|| a.math.to_possible_value()), name(&|| s.math.to_possible_value()));
+    check(
+        "optimizer",
+        a.optimizer != s.optimizer,
+        name(&|| a.optimizer.to_possible_value()),
+        name(&|| s.optimizer.to_possible_value()),
+    );
+    check("epochs", a.epochs != s.epochs, a.epochs.to_string(), s.epochs.to_string());
+    check("batch", a.batch != s.batch, a.batch.to_string(), s.batch.to_string());
+    check("seed", a.seed != s.seed, a.seed.to_string(), s.seed.to_string());
+    for (id, x, y) in [("lr", a.lr, s.lr), ("momentum", a.momentum, s.momentum), ("weight_decay", a.weight_decay, s.weight_decay)] {
+        check(id, x.to_bits() != y.to_bits(), x.to_string(), y.to_string());
+    }
+    let widths = |h: &[usize]| h.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(",");
+    check("hidden", a.hidden != s.hidden, widths(&a.hidden), widths(&s.hidden));
+    check("activation", a.activation != s.activation, a.activation.name().into(), s.activation.name().into());
+    check("init", a.init != s.init, a.init.name().into(), s.init.name().into());
+    let data = match (&s.data, &a.data) {
+        (DataSource::Digits, DataSource::Csv { path, .. }) => {
+            check("data", true, path.display().to_string(), "the built-in digits".into());
+            s.data.clone()
+        }
+        (DataSource::Csv { path, header, classes, test_fraction }, given_data) => {
+            if let DataSource::Csv { header: h, classes: c, test_fraction: t, .. } = given_data {
+                check("header", h != header, h.to_string(), header.to_string());
+                let classes_text = |c: &Option<usize>| c.map_or("none".into(), |c| c.to_string());
+                check("classes", c != classes, classes_text(c), classes_text(classes));
+                check("test_fraction", t.to_bits() != test_fraction.to_bits(), t.to_string(), test_fraction.to_string());
+            }
+            // The file may have moved: --data names where it is now; its content is checked
+            // against the checkpoint's data digest before training.
+            let path = match given_data {
+                DataSource::Csv { path, .. } if given("data") => path.clone(),
+                _ => path.clone(),
+            };
+            DataSource::Csv { path, header: *header, classes: *classes, test_fraction: *test_fraction }
+        }
+        (DataSource::Digits, DataSource::Digits) => DataSource::Digits,
+    };
+    if !conflicts.is_empty() {
+        let file = resume.dir.join(crate::checkpoint::FILE_NAME);
+        return Err((
+            EXIT_USAGE,
+            format!(
+                "{} conflicts with the checkpoint {}: a resumed run keeps the configuration it started with",
+                conflicts.join(", "),
+                file.display()
+            ),
+        ));
+    }
+    let config = TrainConfig {
+        data,
+        threads: from_args.threads,
+        simd: from_args.simd,
+        device: DeviceKind::Cpu,
+        device_index: None,
+        ..stored.clone()
+    };
+    let every = Some(args.checkpoint_every.unwrap_or(checkpoint.every));
+    Ok((config, CheckpointPlan { dir: resume.dir.clone(), every, resume: Some(checkpoint) }))
 }
 
 /// Help and version go to `out` with exit 0; anything else is one line on `err`, exit 2.
@@ -414,6 +593,7 @@ fn train_command(
     config: &TrainConfig,
     json: bool,
     trace: Option<(PathBuf, crate::trace::TraceOptions, bool)>,
+    plan: Option<CheckpointPlan>,
     out: &mut dyn Write,
 ) -> Result<RunResult, String> {
     let (train_set, test_set) = load_data(config)?;
@@ -423,9 +603,17 @@ fn train_command(
             Some(crate::trace::Tracer::create(&path, options, overwrite, config, &train_set, &test_set)?)
         }
     };
-    let mut run = |progress: &mut dyn Progress| match tracer.as_mut() {
-        None => train::run(config, &train_set, &test_set, progress),
-        Some(tracer) => train::run_traced(config, &train_set, &test_set, progress, tracer),
+    let epoch_steps = train_set.rows().div_ceil(config.batch).max(1) as u64;
+    let checkpoints = plan.map(|p| train::Checkpoints {
+        every: p.every.unwrap_or(epoch_steps),
+        dir: p.dir,
+        resume: p.resume,
+    });
+    let resumed_from = checkpoints.as_ref().and_then(|c| c.resume.as_ref()).map(|c| c.steps);
+    let mut run = |progress: &mut dyn Progress| match (tracer.as_mut(), &checkpoints) {
+        (Some(tracer), _) => train::run_traced(config, &train_set, &test_set, progress, tracer),
+        (None, Some(checkpoints)) => train::run_checkpointed(config, &train_set, &test_set, progress, checkpoints),
+        (None, None) => train::run(config, &train_set, &test_set, progress),
     };
     let describe = describe_run(config, &train_set, &test_set);
     let restorations_before = crate::fpmode::restorations();
@@ -436,7 +624,19 @@ fn train_command(
         let unit = crate::executor::resolve_vector_unit(config.simd)?;
         writeln!(out, "{} · products on {unit}", crate::env::summary(config.threads)).map_err(io)?;
         writeln!(out, "{describe}").map_err(io)?;
+        if let Some(c) = &checkpoints {
+            match resumed_from {
+                Some(steps) => writeln!(
+                    out,
+                    "resuming from {} at step {steps} of {total_steps}",
+                    c.dir.join(crate::checkpoint::FILE_NAME).display()
+                ),
+                None => writeln!(out, "checkpoints every {} steps into {}", c.every, c.dir.display()),
+            }
+            .map_err(io)?;
+        }
         let mut progress = HumanProgress::new(total_steps, config.epochs, out);
+        progress.bar.set_position(resumed_from.unwrap_or(0));
         let result = run(&mut progress);
         progress.bar.finish_and_clear();
         progress.failed.map_or(Ok(()), Err)?;
@@ -447,6 +647,7 @@ fn train_command(
     if json {
         let mut report = json_report(config, &result);
         report["fpu_restorations"] = restorations.into();
+        report["resumed_from_step"] = resumed_from.into();
         writeln!(out, "{report}").map_err(io)?;
     } else {
         if result.test_rows == 0 {

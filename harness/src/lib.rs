@@ -10,6 +10,7 @@
 
 pub mod bench;
 pub mod buffers;
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod data;

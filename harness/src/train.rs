@@ -4,6 +4,7 @@
 //! arithmetic path (§13 for fixed point).
 
 use crate::buffers::OwnedBuffers;
+use crate::checkpoint::{write_atomic, Checkpoint, DataIdentity, Position};
 use crate::config::{DeviceKind, MathKind, PathKind, TrainConfig};
 use crate::data::Dataset;
 use crate::executor::HostExecutor;
@@ -14,9 +15,11 @@ use rand_core::SeedableRng;
 use samebits::arith::{Arithmetic, Fixed, Float};
 use samebits::digest::Digest;
 use samebits::exec::Executor;
-use samebits::model::{Batch, MlpSpec, NonFinite, SetupError, Trainer};
+use samebits::model::{Batch, MlpSpec, NonFinite, SetupError, Trainer, TrainerState};
+use samebits::optim::AdamStep;
 use samebits::rng::{shuffle, Xoshiro128PlusPlus};
 use std::fmt;
+use std::path::PathBuf;
 
 /// XOR-ed into the seed for the data-order stream: "SHUFFLE!" in ASCII (NUMERICS.md §8.1).
 pub const SHUFFLE_STREAM: u64 = 0x5348_5546_464C_4521;
@@ -136,7 +139,32 @@ pub fn run(
     test: &Dataset,
     progress: &mut dyn Progress,
 ) -> Result<RunResult, RunError> {
-    run_with(config, train, test, progress, None)
+    run_with(config, train, test, progress, None, None)
+}
+
+/// Checkpoints of a run on the CPU (`--checkpoint DIR`): where, how often, and the checkpoint
+/// to continue from (`samebits resume`).
+#[derive(Clone, Debug)]
+pub struct Checkpoints {
+    pub dir: PathBuf,
+    /// Steps between checkpoints (also written after the last step).
+    pub every: u64,
+    /// Restored before the first step when present: the run continues where it stopped.
+    pub resume: Option<Checkpoint>,
+}
+
+/// [`run`], writing a checkpoint into `checkpoints.dir` every `checkpoints.every` steps and
+/// after the last one, and starting from `checkpoints.resume` when it is given. The caller has
+/// checked that the checkpoint belongs to `config` and the data (`DataIdentity` is checked
+/// here again). CPU only, without a trace.
+pub fn run_checkpointed(
+    config: &TrainConfig,
+    train: &Dataset,
+    test: &Dataset,
+    progress: &mut dyn Progress,
+    checkpoints: &Checkpoints,
+) -> Result<RunResult, RunError> {
+    run_with(config, train, test, progress, None, Some(checkpoints))
 }
 
 /// [`run`], recording every step in `tracer` (docs/TRACE.md) and ending the trace with how the
@@ -153,7 +181,7 @@ pub fn run_traced(
             "--trace-level ops needs --device cpu (the OpenCL step is not observed layer by layer)".into(),
         ))
     } else {
-        run_with(config, train, test, progress, Some(&mut *tracer))
+        run_with(config, train, test, progress, Some(&mut *tracer), None)
     };
     tracer.end(&result);
     let result = result?;
@@ -167,13 +195,20 @@ fn run_with(
     test: &Dataset,
     progress: &mut dyn Progress,
     trace: Option<&mut Tracer>,
+    checkpoints: Option<&Checkpoints>,
 ) -> Result<RunResult, RunError> {
     config.check_math().map_err(RunError::Other)?;
+    if checkpoints.is_some() && (config.device != DeviceKind::Cpu || trace.is_some()) {
+        return Err(RunError::Other("checkpoints need --device cpu and no --trace".into()));
+    }
+    let c = checkpoints;
     match (config.path, config.math) {
-        (PathKind::Float, MathKind::Portable) => run_on::<Float, Float>(config, train, test, progress, trace),
+        (PathKind::Float, MathKind::Portable) => run_on::<Float, Float>(config, train, test, progress, trace, c),
         // CPU only (`check_math`): no device is opened, so no OpenCL program stands in for it.
-        (PathKind::Float, MathKind::Platform) => run_on::<PlatformFloat, Float>(config, train, test, progress, trace),
-        (PathKind::Fixed, _) => run_on::<Fixed, Fixed>(config, train, test, progress, trace),
+        (PathKind::Float, MathKind::Platform) => {
+            run_on::<PlatformFloat, Float>(config, train, test, progress, trace, c)
+        }
+        (PathKind::Fixed, _) => run_on::<Fixed, Fixed>(config, train, test, progress, trace, c),
     }
 }
 
@@ -185,6 +220,7 @@ fn run_on<N, D>(
     test: &Dataset,
     progress: &mut dyn Progress,
     mut trace: Option<&mut Tracer>,
+    checkpoints: Option<&Checkpoints>,
 ) -> Result<RunResult, RunError>
 where
     N: Arithmetic,
@@ -241,7 +277,37 @@ where
     let mut order: Vec<u32> = Vec::with_capacity(train.rows());
     let mut epochs = Vec::with_capacity(config.epochs as usize);
     let mut test_correct = 0;
-    for epoch in 1..=config.epochs {
+    let saver = checkpoints.map(|c| Saver::new(c, config, train, test));
+    // Where the epoch loop starts: the beginning, or where a checkpoint was taken.
+    let mut first_epoch = 1;
+    let mut resume_at = (0, 0.0);
+    match (&saver, checkpoints.and_then(|c| c.resume.as_ref())) {
+        (Some(saver), Some(c)) => {
+            if c.data != saver.identity {
+                return Err(RunError::Other(
+                    "the data differ from the data the checkpoint was trained on (their digests differ)".into(),
+                ));
+            }
+            restore(&mut trainer, c)?;
+            order_rng = Xoshiro128PlusPlus::from_state(c.position.order_state);
+            first_epoch = c.position.epoch;
+            resume_at = (c.position.batches_done, c.position.loss_sum);
+            epochs.extend_from_slice(&c.history);
+            test_correct = c.test_correct;
+            // The report of a resumed run shows every epoch, as the uninterrupted run's does.
+            for stats in &epochs {
+                progress.epoch(stats);
+            }
+        }
+        // The state before step 1: a run killed at once resumes rather than starts over.
+        (Some(saver), None) => {
+            let start = Position { epoch: 1, batches_done: 0, order_state: order_rng.state(), loss_sum: 0.0 };
+            saver.save(&trainer, start, &epochs, test_correct)?;
+        }
+        _ => {}
+    }
+    for epoch in first_epoch..=config.epochs {
+        let order_state = order_rng.state();
         order.clear();
         order.extend(0..train.rows() as u32);
         shuffle(&mut order_rng, &mut order);
@@ -276,10 +342,22 @@ where
                 let data = (&train_x[..], &train.labels[..]);
                 traced_epoch(&mut trainer, &exec, data, &order, config.batch, epoch, tracer, &mut on_step)?
             }
-            (None, _, None) => {
-                train_epoch(&mut trainer, &exec, &train_x, &train.labels, &order, config.batch, &mut on_step)
-                    .map_err(RunError::NonFinite)?
-            }
+            (None, _, None) => match &saver {
+                None => train_epoch(&mut trainer, &exec, &train_x, &train.labels, &order, config.batch, &mut on_step)
+                    .map_err(RunError::NonFinite)?,
+                Some(saver) => {
+                    let start = Position {
+                        epoch,
+                        batches_done: resume_at.0,
+                        order_state,
+                        loss_sum: resume_at.1,
+                    };
+                    resume_at = (0, 0.0);
+                    let data = (&train_x[..], &train.labels[..]);
+                    let done = (&epochs[..], test_correct);
+                    checkpointed_epoch(&mut trainer, &exec, data, &order, saver, start, done, &mut on_step)?
+                }
+            },
         };
         test_correct = trainer.count_correct(&exec, &test_x, &test.labels);
         let saturations = device.as_ref().map_or(trainer.saturations(), |d| d.saturations());
@@ -287,6 +365,12 @@ where
             EpochStats { epoch, train_loss, test_accuracy: test_correct as f64 / test.rows() as f64, saturations };
         progress.epoch(&stats);
         epochs.push(stats);
+        if let Some(saver) = &saver {
+            if trainer.steps() % saver.checkpoints.every == 0 || epoch == config.epochs {
+                let next = Position { epoch: epoch + 1, batches_done: 0, order_state: order_rng.state(), loss_sum: 0.0 };
+                saver.save(&trainer, next, &epochs, test_correct)?;
+            }
+        }
     }
     let (steps, saturations) = match &device {
         Some(d) => (d.steps(), d.saturations()),
@@ -302,6 +386,95 @@ where
         saturations,
         opencl_device: gpu.map(|g| g.info().to_string()),
     })
+}
+
+/// Writes checkpoints of one run.
+struct Saver<'c> {
+    checkpoints: &'c Checkpoints,
+    identity: DataIdentity,
+    /// The run's configuration as stored: a CSV file by its absolute path, so that `resume`
+    /// finds it from any working directory.
+    config: TrainConfig,
+}
+
+impl<'c> Saver<'c> {
+    fn new(checkpoints: &'c Checkpoints, config: &TrainConfig, train: &Dataset, test: &Dataset) -> Self {
+        let mut config = config.clone();
+        if let crate::config::DataSource::Csv { path, .. } = &mut config.data {
+            if let Ok(absolute) = std::fs::canonicalize(&*path) {
+                *path = absolute;
+            }
+        }
+        Self { checkpoints, identity: DataIdentity::of(train, test), config }
+    }
+
+    /// Writes the checkpoint of `trainer` at `position`, after the epochs `history`.
+    fn save<N: Arithmetic>(
+        &self,
+        trainer: &Trainer<'_, N>,
+        position: Position,
+        history: &[EpochStats],
+        test_correct: usize,
+    ) -> Result<(), RunError> {
+        let state = trainer.state();
+        let checkpoint = Checkpoint {
+            config: self.config.clone(),
+            every: self.checkpoints.every,
+            data: self.identity,
+            position,
+            steps: state.steps,
+            saturations: state.saturations,
+            adam_powers: [N::scalar_bits(state.adam_step.beta1_power), N::scalar_bits(state.adam_step.beta2_power)],
+            history: history.to_vec(),
+            test_correct,
+            params: trainer.params().iter().map(|p| N::param_bits(*p)).collect(),
+            opt_state: trainer.opt_state().iter().map(|p| N::param_bits(*p)).collect(),
+        };
+        let dir = &self.checkpoints.dir;
+        write_atomic(dir, &checkpoint.encode())
+            .map_err(|e| RunError::Other(format!("cannot write a checkpoint in {}: {e}", dir.display())))
+    }
+}
+
+/// Puts a checkpoint's parameters, optimizer state and counters into `trainer`.
+fn restore<N: Arithmetic>(trainer: &mut Trainer<'_, N>, c: &Checkpoint) -> Result<(), RunError> {
+    let params: Vec<N::Param> = c.params.iter().map(|&b| N::param_from_bits(b)).collect();
+    let opt_state: Vec<N::Param> = c.opt_state.iter().map(|&b| N::param_from_bits(b)).collect();
+    let adam_step =
+        AdamStep { beta1_power: N::scalar_from_bits(c.adam_powers[0]), beta2_power: N::scalar_from_bits(c.adam_powers[1]) };
+    let state = TrainerState { steps: c.steps, saturations: c.saturations, adam_step };
+    trainer
+        .restore(&params, &opt_state, state)
+        .map_err(|e| RunError::Other(format!("the checkpoint does not fit the model: {e}")))
+}
+
+/// [`train_epoch`] from batch `start.batches_done` on (its loss sum carried in `start`),
+/// writing a checkpoint after every step that is a multiple of the interval, except the epoch's
+/// last, whose checkpoint is written after the evaluation. `done`: the finished epochs and the
+/// last test count.
+#[allow(clippy::too_many_arguments)]
+fn checkpointed_epoch<N: Arithmetic, E: Executor>(
+    trainer: &mut Trainer<'_, N>,
+    exec: &E,
+    (features, labels): (&[N::Act], &[u32]),
+    order: &[u32],
+    saver: &Saver<'_>,
+    start: Position,
+    (history, test_correct): (&[EpochStats], usize),
+    on_step: &mut dyn FnMut(u64),
+) -> Result<f64, RunError> {
+    let batch = saver.config.batch;
+    let batches = order.len().div_ceil(batch) as u64;
+    let mut loss_sum = start.loss_sum;
+    for (i, indices) in order.chunks(batch).enumerate().skip(start.batches_done as usize) {
+        loss_sum += N::act_to_f64(trainer.train_step(exec, &Batch { features, labels, indices }).map_err(RunError::NonFinite)?);
+        on_step(trainer.steps());
+        let batches_done = i as u64 + 1;
+        if batches_done < batches && trainer.steps() % saver.checkpoints.every == 0 {
+            saver.save(trainer, Position { batches_done, loss_sum, ..start }, history, test_correct)?;
+        }
+    }
+    Ok(loss_sum / batches as f64)
 }
 
 /// [`train_epoch`] with a trace record after every step (and the step observed layer by layer

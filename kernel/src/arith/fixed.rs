@@ -341,6 +341,12 @@ impl Arithmetic for Fixed {
     fn param_from_bits(bits: u32) -> Param {
         Param::from_bits(bits as i32)
     }
+    fn scalar_bits(s: Scalar) -> u32 {
+        s.to_bits() as u32
+    }
+    fn scalar_from_bits(bits: u32) -> Scalar {
+        Scalar::from_bits(bits as i32)
+    }
     fn act_bits(a: Act) -> u32 {
         a.to_bits() as u32
     }

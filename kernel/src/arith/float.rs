@@ -216,6 +216,12 @@ impl<M: ElementaryF32> Arithmetic for FloatWith<M> {
     fn param_from_bits(bits: u32) -> f32 {
         f32::from_bits(bits)
     }
+    fn scalar_bits(s: f32) -> u32 {
+        s.to_bits()
+    }
+    fn scalar_from_bits(bits: u32) -> f32 {
+        f32::from_bits(bits)
+    }
     fn act_bits(a: f32) -> u32 {
         canonical_bits(a)
     }

@@ -208,6 +208,10 @@ pub trait Arithmetic: Copy + Debug + Default + Send + Sync + 'static {
     fn param_from_bits(bits: u32) -> Self::Param;
     /// The 32 bits of an activation: its IEEE bits (NaN as in §11), or its raw fixed-point word.
     fn act_bits(a: Self::Act) -> u32;
+    /// The raw 32 bits of a hyper-parameter scalar (Adam's running powers in a checkpoint).
+    fn scalar_bits(s: Self::Scalar) -> u32;
+    /// The scalar whose raw bits are `bits` (the exact inverse of [`Arithmetic::scalar_bits`]).
+    fn scalar_from_bits(bits: u32) -> Self::Scalar;
     /// Whether a parameter, gradient or loss is a real number (always, in fixed point).
     fn param_is_finite(p: Self::Param) -> bool;
     /// Whether every value is finite: [`Arithmetic::param_is_finite`] over the slice (a path may

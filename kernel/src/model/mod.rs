@@ -38,4 +38,4 @@ pub use init::Init;
 pub use layout::BufferSizes;
 pub use observe::{NoObserver, Op, StepObserver};
 pub use spec::{LayerSpec, MlpSpec, DEFAULT_MAX_LAYERS};
-pub use trainer::{Batch, Buffers, Trainer};
+pub use trainer::{Batch, Buffers, Trainer, TrainerState};

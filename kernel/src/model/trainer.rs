@@ -46,6 +46,19 @@ pub struct Batch<'d, A> {
     pub indices: &'d [u32],
 }
 
+/// What a trainer carries from step to step besides its parameters and optimizer state: with
+/// those two it is everything the next step depends on (NUMERICS.md §9.1), so that a run
+/// restored from it continues with exactly the bits of the uninterrupted run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainerState<S> {
+    /// Training steps taken since the parameters were initialised.
+    pub steps: u64,
+    /// Values clamped to their format's range so far (fixed point; 0 for float).
+    pub saturations: u64,
+    /// Adam's running powers β1ᵗ and β2ᵗ (their start values for SGD, which does not use them).
+    pub adam_step: AdamStep<S>,
+}
+
 /// Trains an MLP of at most `L` layers on arithmetic path `N` in the caller's buffers.
 pub struct Trainer<'a, N: Arithmetic = Float, const L: usize = DEFAULT_MAX_LAYERS> {
     spec: MlpSpec<L>,
@@ -213,6 +226,43 @@ impl<'a, N: Arithmetic, const L: usize> Trainer<'a, N, L> {
     /// All parameters, for loading saved values.
     pub fn params_mut(&mut self) -> &mut [N::Param] {
         self.bufs.params
+    }
+
+    /// The optimizer's state ([`BufferSizes::opt_state`] elements: SGD's velocities, Adam's
+    /// moments), for saving it.
+    pub fn opt_state(&self) -> &[N::Param] {
+        self.bufs.opt_state
+    }
+
+    /// The step count, saturation count and Adam powers, for saving them with
+    /// [`Trainer::params`] and [`Trainer::opt_state`].
+    pub fn state(&self) -> TrainerState<N::Scalar> {
+        TrainerState { steps: self.steps, saturations: self.saturations, adam_step: self.adam_step }
+    }
+
+    /// Puts back saved parameters, optimizer state and [`TrainerState`]: the next step is the
+    /// one the saved trainer would have taken (NUMERICS.md §9.1). Refuses, changing nothing,
+    /// slices of the wrong length.
+    pub fn restore(
+        &mut self,
+        params: &[N::Param],
+        opt_state: &[N::Param],
+        state: TrainerState<N::Scalar>,
+    ) -> Result<(), SetupError> {
+        for (buffer, expected, found) in [
+            ("parameter", self.bufs.params.len(), params.len()),
+            ("optimizer state", self.bufs.opt_state.len(), opt_state.len()),
+        ] {
+            if expected != found {
+                return Err(SetupError::BufferSize { buffer, expected, found });
+            }
+        }
+        self.bufs.params.copy_from_slice(params);
+        self.bufs.opt_state.copy_from_slice(opt_state);
+        self.steps = state.steps;
+        self.saturations = state.saturations;
+        self.adam_step = state.adam_step;
+        Ok(())
     }
 
     /// Gradients of the last step, in the layout of [`Trainer::params`].
