@@ -266,7 +266,10 @@ impl Checkpoint {
         if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
             // A prefix of the magic (an empty file too) is a checkpoint cut short in its first bytes.
             return if MAGIC.starts_with(bytes) {
-                Err(CheckpointError::Truncated { expected: (HEADER_LEN + TRAILER_LEN) as u64, found: bytes.len() as u64 })
+                Err(CheckpointError::Truncated {
+                    expected: (HEADER_LEN + TRAILER_LEN) as u64,
+                    found: bytes.len() as u64,
+                })
             } else {
                 Err(CheckpointError::NotACheckpoint)
             };
@@ -363,8 +366,8 @@ fn read_body(r: &mut Reader<'_>) -> Field<Checkpoint> {
     let activation = Activation::from_name(activation)
         .map_or_else(|| malformed(format!("unknown activation '{}'", activation.escape_debug())), Ok)?;
     let init = r.str("initialisation")?;
-    let init =
-        Init::from_name(init).map_or_else(|| malformed(format!("unknown initialisation '{}'", init.escape_debug())), Ok)?;
+    let init = Init::from_name(init)
+        .map_or_else(|| malformed(format!("unknown initialisation '{}'", init.escape_debug())), Ok)?;
     let optimizer = value_of(&OPTIMIZERS, r.str("optimizer")?, "optimizer")?;
     let lr = r.f32("learning rate")?;
     let momentum = r.f32("momentum")?;
@@ -448,7 +451,12 @@ mod tests {
 
     fn sample() -> Checkpoint {
         let config = TrainConfig {
-            data: DataSource::Csv { path: PathBuf::from("/data/x.csv"), header: true, classes: Some(3), test_fraction: 0.25 },
+            data: DataSource::Csv {
+                path: PathBuf::from("/data/x.csv"),
+                header: true,
+                classes: Some(3),
+                test_fraction: 0.25,
+            },
             hidden: vec![4, 2],
             epochs: 3,
             batch: 5,
