@@ -18,23 +18,35 @@
 //! - [`exec`]: how the step hands independent rows to one or many threads;
 //! - [`digest`]: SHA-256 over parameter bits.
 #![no_std]
-// The only exception: the products' vector code (linalg/simd/), whose `unsafe` blocks each say why
-// they are sound.
+// Unsafe code is forbidden in every module but one: the products' vector code (linalg/simd/),
+// whose `unsafe` blocks each say why they are sound. `forbid` at the crate root would reach that
+// module too (no inner `allow` can lift a `forbid`), so the root denies unsafe code — a new
+// module starts without it — and every module declaration but `linalg` forbids it, as does
+// `linalg` for each of its modules but `simd` (kernel/tests/unsafe_confined.rs keeps it so).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 // `acc = acc + a * b` is written out, not as `+=`, so that each line reads like the formula in
 // NUMERICS.md it implements; the two forms compile to the same single rounded addition.
 #![allow(clippy::assign_op_pattern)]
 
+#[forbid(unsafe_code)]
 pub mod arith;
+#[forbid(unsafe_code)]
 pub mod digest;
+#[forbid(unsafe_code)]
 pub mod exec;
+#[forbid(unsafe_code)]
 pub mod fixed;
+#[forbid(unsafe_code)]
 pub mod layers;
 pub mod linalg;
+#[forbid(unsafe_code)]
 pub mod math;
+#[forbid(unsafe_code)]
 pub mod model;
+#[forbid(unsafe_code)]
 pub mod optim;
+#[forbid(unsafe_code)]
 pub mod rng;
 
 /// Version of the numerical contract (`docs/NUMERICS.md`). Golden digests are valid for one

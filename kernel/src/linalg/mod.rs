@@ -4,8 +4,11 @@
 //! exactly one order, written down, and every implementation detail (register blocking,
 //! vector lanes, thread splits) works across *independent* sums, never inside one.
 
+#[forbid(unsafe_code)]
 mod matmul;
+// The kernel's one module with unsafe code (see the crate root).
 pub mod simd;
+#[forbid(unsafe_code)]
 mod tree_sum;
 
 pub use matmul::{matmul, matmul_with, MatmulShape};
