@@ -349,3 +349,24 @@ fn a_resumed_run_refuses_data_that_changed() {
     assert_refused(&["resume", d], EXIT_FAILURE, "the data differ", &dir.join(FILE_NAME));
     assert_eq!(digest_of(&["resume", d, "--json", "--data", moved.to_str().unwrap()]), want);
 }
+
+#[test]
+fn checkpoint_options_out_of_place_are_refused_before_anything_runs() {
+    let tmp = TempDir::new("flags");
+    let dir = tmp.run_dir();
+    let d = dir.to_str().unwrap();
+    for (args, code, needle) in [
+        (vec!["train", "--checkpoint-every", "5"], EXIT_USAGE, "needs --checkpoint DIR"),
+        (vec!["train", "--checkpoint", d, "--checkpoint-every", "0"], EXIT_USAGE, "at least 1"),
+        (vec!["train", "--checkpoint", d, "--trace", "t.jsonl"], EXIT_USAGE, "--trace cannot be combined"),
+        (vec!["train", "--checkpoint", d, "--device", "opencl"], EXIT_USAGE, "--device cpu"),
+    ] {
+        let out = run(&args);
+        assert_eq!(out.code, Some(code), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(needle) && out.stderr.lines().count() == 1, "{args:?}: {}", out.stderr);
+        assert!(!dir.exists(), "{args:?} created {d}");
+    }
+    let file = tmp.0.join("a-file");
+    std::fs::write(&file, b"mine").unwrap();
+    assert_refused(&["train", "--checkpoint", file.to_str().unwrap()], EXIT_FAILURE, "not a directory", &file);
+}
