@@ -209,8 +209,9 @@ pub const fn div_round_i128(n: i128, d: i128) -> i128 {
     }
     let q = n.div_euclid(d); // floor for d > 0
     let r = n.rem_euclid(d); // in [0, d)
-    let twice = 2 * r;
-    if twice > d || (twice == d && q & 1 == 1) {
+    // r against d − r (in (0, d]) rather than 2r against d, which overflows for d > 2¹²⁶.
+    let rest = d - r;
+    if r > rest || (r == rest && q & 1 == 1) {
         q + 1
     } else {
         q
@@ -230,6 +231,11 @@ mod div_tests {
         assert_eq!(div_round_i128(10, 3), 3);
         assert_eq!(div_round_i128(11, 3), 4);
         assert_eq!(div_round_i128(-11, 3), -4);
+        // The largest divisors, where a doubled remainder would overflow.
+        assert_eq!(div_round_i128(i128::MAX - 1, i128::MAX), 1);
+        assert_eq!(div_round_i128(i128::MAX / 2, i128::MAX), 0);
+        assert_eq!(div_round_i128(i128::MAX / 2 + 1, i128::MAX), 1);
+        assert_eq!(div_round_i128(i128::MIN, i128::MAX), -1);
         let r = if cfg!(miri) { 60 } else { 300 }; // fewer under miri
         for n in -r..r {
             for d in 1i128..17 {

@@ -187,7 +187,9 @@ pub fn matmul_i16<Out>(
     c: &mut [Out],
     finish: impl Fn(usize, i64) -> Out,
 ) {
-    if shape.k > 2 * MAX_PAIRS {
+    // k = 0: every sum is 0, and `b` has no row for the column blocks to start in; the portable
+    // loop writes `finish(j, 0)`.
+    if shape.k > 2 * MAX_PAIRS || shape.k == 0 {
         return super::matmul_with::<crate::arith::Fixed, Out>(shape, a, b, c, finish);
     }
     // SAFETY: a unit of kind AVX-512 or AVX2 is only made for a processor that has those
