@@ -207,9 +207,10 @@ pub const fn div_round_i128(n: i128, d: i128) -> i128 {
     if d <= 0 {
         return 0;
     }
-    let q = n.div_euclid(d); // floor for d > 0
-    let r = n.rem_euclid(d); // in [0, d)
-    // r against d − r (in (0, d]) rather than 2r against d, which overflows for d > 2¹²⁶.
+    // q is the floor (d > 0) and r in [0, d); r is compared with d − r, in (0, d], rather than
+    // 2r with d, which overflows for d > 2¹²⁶.
+    let q = n.div_euclid(d);
+    let r = n.rem_euclid(d);
     let rest = d - r;
     if r > rest || (r == rest && q & 1 == 1) {
         q + 1
