@@ -36,13 +36,24 @@ impl DataIdentity {
         for n in [train.n_features, train.n_classes, train.rows(), test.rows()] {
             sha.update(&(n as u64).to_le_bytes());
         }
+        // Words are hashed 1024 at a time: one `update` per value would cost more than the hash.
+        let mut hash_words = |words: &mut dyn Iterator<Item = u32>| {
+            let mut buffer = [0u8; 4096];
+            loop {
+                let mut len = 0;
+                for (slot, word) in buffer.chunks_exact_mut(4).zip(&mut *words) {
+                    slot.copy_from_slice(&word.to_le_bytes());
+                    len += 4;
+                }
+                sha.update(&buffer[..len]);
+                if len < buffer.len() {
+                    break;
+                }
+            }
+        };
         for set in [train, test] {
-            for x in &set.features {
-                sha.update(&x.to_bits().to_le_bytes());
-            }
-            for l in &set.labels {
-                sha.update(&l.to_le_bytes());
-            }
+            hash_words(&mut set.features.iter().map(|x| x.to_bits()));
+            hash_words(&mut set.labels.iter().copied());
         }
         Self {
             n_features: train.n_features,
