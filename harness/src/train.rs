@@ -98,16 +98,36 @@ pub trait Progress {
 pub struct Quiet;
 impl Progress for Quiet {}
 
+/// The row, column and value of a feature outside a path's input range.
+pub type OutOfRange = (usize, usize, f32);
+
 /// A dataset's features in path `N`'s input format.
 ///
 /// The float path uses them as they are; the fixed path rounds each to the Q5.10 grid of its
 /// activation operands (NUMERICS.md §13.1). Returns the row and column of the first value outside the path's range.
-pub fn features_for<N: Arithmetic>(data: &Dataset) -> Result<Vec<N::Act>, (usize, usize, f32)> {
+///
+/// Where the conversion is the identity (the float path) the features are borrowed, not copied:
+/// a large dataset is held once, not twice.
+pub fn features_for<N: Arithmetic>(data: &Dataset) -> Result<std::borrow::Cow<'_, [N::Act]>, OutOfRange> {
+    use std::any::Any;
+    use std::borrow::Cow;
+    // Borrowing gives exactly what converting would: checked value by value, so a path whose
+    // activations are f32 but whose conversion is not the identity still converts.
+    let unchanged = |x: f32| {
+        N::act_from_f32(x)
+            .is_some_and(|a| (&a as &dyn Any).downcast_ref::<f32>().is_some_and(|a| a.to_bits() == x.to_bits()))
+    };
+    if let Some(same) = (&data.features as &dyn Any).downcast_ref::<Vec<N::Act>>() {
+        if data.features.iter().all(|&x| unchanged(x)) {
+            return Ok(Cow::Borrowed(same));
+        }
+    }
     data.features
         .iter()
         .enumerate()
         .map(|(i, &x)| N::act_from_f32(x).ok_or((i / data.n_features.max(1), i % data.n_features.max(1), x)))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()
+        .map(Cow::Owned)
 }
 
 /// One epoch: a training step for every `batch` indices of `order` (the last batch may be

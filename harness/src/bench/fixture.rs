@@ -77,6 +77,8 @@ impl<N: Arithmetic> EpochFixture<N> {
         let features = features_for::<N>(&train).map_err(|(row, col, x)| {
             RunError::Other(format!("row {row}, column {col}: value {x} is outside the {} path's input range", N::NAME))
         })?;
+        // Owned: the fixture keeps `train` too, and a borrow of it could not be stored beside it.
+        let features = features.into_owned();
         let spec = MlpSpec::new(train.n_features, &config.hidden, train.n_classes, config.activation)
             .map_err(RunError::Setup)?;
         let optimizer = config.optimizer();

@@ -27,6 +27,10 @@
 //!   Blank lines are errors, including a second newline at the end.
 //! - The file is UTF-8; a byte order mark at its start is ignored.
 //!
+//! Files are streamed: loading holds the parsed numbers and one line of text,
+//! never the whole file, and can report its progress
+//! ([`load_csv_with_progress`]).
+//!
 //! Errors are one line each and point at the file, line and column, e.g.
 //! `data.csv:17: expected 65 columns, found 64`. Line numbers count every
 //! physical line, the header included.
@@ -55,7 +59,7 @@ mod dataset;
 mod digits;
 mod error;
 
-pub use csv::{load_csv, parse_csv, CsvOptions, MAX_LABEL};
+pub use csv::{load_csv, load_csv_with_progress, parse_csv, CsvOptions, LoadStage, MAX_LABEL};
 pub use dataset::{split_test_fraction, Dataset};
 pub use digits::{builtin_digits, builtin_digits_split, DIGITS_TRAIN_ROWS};
 pub use error::{DataError, Excerpt, EXCERPT_CHARS};
