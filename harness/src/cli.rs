@@ -1,9 +1,9 @@
 //! The `samebits` command line: argument parsing, human and JSON output, exit codes.
 
-use crate::config::{DataSource, DeviceKind, MathKind, OptimizerKind, PathKind, SimdChoice, TrainConfig, MAX_CLASSES};
-use crate::data::{builtin_digits_split, load_csv, split_test_fraction, CsvOptions, Dataset};
-use crate::train::{self, EpochStats, Progress, RunResult};
 use crate::checkpoint::Checkpoint;
+use crate::config::{DataSource, DeviceKind, MathKind, OptimizerKind, PathKind, SimdChoice, TrainConfig, MAX_CLASSES};
+use crate::data::{builtin_digits_split, load_csv_with_progress, split_test_fraction, CsvOptions, Dataset, LoadStage};
+use crate::train::{self, EpochStats, Progress, RunResult};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -32,7 +32,8 @@ enum Command {
     /// Continue a run from its checkpoint directory (`train --checkpoint DIR`): it ends with
     /// exactly the digest of the uninterrupted run. Accepts the options of `train`: those that
     /// decide the bits must equal the checkpoint's (anything else is refused); --threads,
-    /// --simd, --json, --plot and --checkpoint-every may be chosen anew.
+    /// --simd, --device cpu|opencl, --device-index, --json, --plot and --checkpoint-every may be
+    /// chosen anew.
     Resume(ResumeArgs),
     /// List the OpenCL platforms and devices, and whether each can run the training step.
     Devices,
@@ -177,7 +178,8 @@ struct TrainArgs {
     /// Write checkpoints into DIR (created when missing; one that already holds a checkpoint
     /// is refused): every --checkpoint-every steps and after the last step, each written
     /// atomically. `samebits resume DIR` continues a run stopped at any moment with exactly
-    /// its bits. CPU only, without --trace.
+    /// its bits (on the CPU or an OpenCL device, whichever started it). Not with --device both
+    /// or --trace.
     #[arg(long, value_name = "DIR")]
     checkpoint: Option<PathBuf>,
     /// Steps between checkpoints (default: the steps of one epoch).
@@ -213,8 +215,8 @@ impl TrainArgs {
                 None => Ok(()),
             };
         }
-        if config.device != DeviceKind::Cpu {
-            return Err("checkpoints need --device cpu (the OpenCL trainer's state is not saved)".into());
+        if config.device == DeviceKind::Both {
+            return Err("checkpoints need --device cpu or opencl, not both".into());
         }
         if self.trace.is_some() {
             return Err("--trace cannot be combined with checkpoints (a trace is not continued across a resume)".into());
@@ -268,16 +270,47 @@ impl TrainArgs {
 
 /// Loads the training and test sets a configuration names.
 pub fn load_data(config: &TrainConfig) -> Result<(Dataset, Dataset), String> {
+    load_data_shown(config, None)
+}
+
+/// [`load_data`], showing the loading of a CSV file: a bar on stderr while it loads (drawn only
+/// when stderr is a terminal), then, when `report` is given, one line on it with the rows,
+/// features and seconds taken.
+pub fn load_data_shown(config: &TrainConfig, report: Option<&mut dyn Write>) -> Result<(Dataset, Dataset), String> {
     match &config.data {
         DataSource::Digits => Ok(builtin_digits_split()),
         DataSource::Csv { path, header, classes, test_fraction } => {
             let opts = CsvOptions { header: *header, n_classes: *classes };
-            let data = load_csv(path, &opts).map_err(|e| e.to_string())?;
+            let start = std::time::Instant::now();
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            let template = "{msg}: {decimal_bytes} / {decimal_total_bytes} {bar:30} {elapsed}";
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style);
+            }
+            let mut shown = None;
+            let data = load_csv_with_progress(path, &opts, &mut |stage, done, total| {
+                if shown != Some(stage) {
+                    shown = Some(stage);
+                    let verb = if stage == LoadStage::Scanning { "scanning" } else { "loading" };
+                    bar.set_length(total);
+                    bar.set_message(format!("{verb} {}", path.display()));
+                }
+                bar.set_position(done);
+            });
+            bar.finish_and_clear();
+            let data = data.map_err(|e| e.to_string())?;
+            let (rows, features, seconds) = (data.rows(), data.n_features, start.elapsed().as_secs_f64());
             check_class_count(&data, path, *header)?;
             if config.path == PathKind::Fixed {
                 check_fixed_range(&data, path, *header)?;
             }
-            split_test_fraction(data, *test_fraction).map_err(|e| e.to_string())
+            let split = split_test_fraction(data, *test_fraction).map_err(|e| e.to_string())?;
+            // Only once the data is accepted: a data error leaves stdout empty.
+            if let Some(out) = report {
+                writeln!(out, "loaded {}: {rows} rows × {features} features in {seconds:.1} s", path.display())
+                    .map_err(io)?;
+            }
+            Ok(split)
         }
     }
 }
@@ -335,7 +368,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &
                 let _ = writeln!(err, "samebits: error: {message}");
                 return EXIT_USAGE;
             }
-            let plan = args.checkpoint.clone().map(|dir| CheckpointPlan { dir, every: args.checkpoint_every, resume: None });
+            let plan =
+                args.checkpoint.clone().map(|dir| CheckpointPlan { dir, every: args.checkpoint_every, resume: None });
             (args, config, plan)
         }
         Command::Resume(resume) => {
@@ -389,7 +423,10 @@ pub fn check_command_line(args: impl IntoIterator<Item = OsString>) -> Result<()
     match cli.command {
         Command::Train(args) => {
             let config = args.config();
-            config.validate().and_then(|()| args.check_trace(&config)).and_then(|()| args.check_checkpoint(&config, false))
+            config
+                .validate()
+                .and_then(|()| args.check_trace(&config))
+                .and_then(|()| args.check_checkpoint(&config, false))
         }
         Command::Resume(resume) => resume.train.check_checkpoint(&resume.train.config(), true),
         _ => Ok(()),
@@ -419,9 +456,7 @@ fn resume_plan(resume: &ResumeArgs, matches: &ArgMatches) -> Result<(TrainConfig
         return Err(usage("resume writes its checkpoints into its DIR; --checkpoint is for 'samebits train'"));
     }
     let from_args = args.config();
-    if from_args.device != DeviceKind::Cpu || given("device_index") {
-        return Err(usage("checkpoints need --device cpu (the OpenCL trainer's state is not saved)"));
-    }
+    from_args.validate().map_err(|m| usage(&m))?;
     args.check_checkpoint(&from_args, true).map_err(|m| usage(&m))?;
     let checkpoint = crate::checkpoint::load(&resume.dir).map_err(|m| (EXIT_FAILURE, m))?;
     let stored = &checkpoint.config;
@@ -432,7 +467,8 @@ fn resume_plan(resume: &ResumeArgs, matches: &ArgMatches) -> Result<(TrainConfig
             conflicts.push(format!("--{} {given_value} (the checkpoint has {stored_value})", id.replace('_', "-")));
         }
     };
-    let name = |v: &dyn Fn() -> Option<clap::builder::PossibleValue>| v().map_or("?".into(), |p| p.get_name().to_string());
+    let name =
+        |v: &dyn Fn() -> Option<clap::builder::PossibleValue>| v().map_or("?".into(), |p| p.get_name().to_string());
     let (a, s) = (&from_args, stored);
     check("path", a.path != s.path, name(&|| a.path.to_possible_value()), name(&|| s.path.to_possible_value()));
     check("math", a.math != s.math, name(&|| a.math.to_possible_value()), name(&|| s.math.to_possible_value()));
@@ -445,7 +481,9 @@ fn resume_plan(resume: &ResumeArgs, matches: &ArgMatches) -> Result<(TrainConfig
     check("epochs", a.epochs != s.epochs, a.epochs.to_string(), s.epochs.to_string());
     check("batch", a.batch != s.batch, a.batch.to_string(), s.batch.to_string());
     check("seed", a.seed != s.seed, a.seed.to_string(), s.seed.to_string());
-    for (id, x, y) in [("lr", a.lr, s.lr), ("momentum", a.momentum, s.momentum), ("weight_decay", a.weight_decay, s.weight_decay)] {
+    for (id, x, y) in
+        [("lr", a.lr, s.lr), ("momentum", a.momentum, s.momentum), ("weight_decay", a.weight_decay, s.weight_decay)]
+    {
         check(id, x.to_bits() != y.to_bits(), x.to_string(), y.to_string());
     }
     let widths = |h: &[usize]| h.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(",");
@@ -462,7 +500,12 @@ fn resume_plan(resume: &ResumeArgs, matches: &ArgMatches) -> Result<(TrainConfig
                 check("header", h != header, h.to_string(), header.to_string());
                 let classes_text = |c: &Option<usize>| c.map_or("none".into(), |c| c.to_string());
                 check("classes", c != classes, classes_text(c), classes_text(classes));
-                check("test_fraction", t.to_bits() != test_fraction.to_bits(), t.to_string(), test_fraction.to_string());
+                check(
+                    "test_fraction",
+                    t.to_bits() != test_fraction.to_bits(),
+                    t.to_string(),
+                    test_fraction.to_string(),
+                );
             }
             // The file may have moved: --data names where it is now; its content is checked
             // against the checkpoint's data digest before training.
@@ -489,8 +532,9 @@ fn resume_plan(resume: &ResumeArgs, matches: &ArgMatches) -> Result<(TrainConfig
         data,
         threads: from_args.threads,
         simd: from_args.simd,
-        device: DeviceKind::Cpu,
-        device_index: None,
+        // A run may continue on another device than the one it started on: same bits.
+        device: from_args.device,
+        device_index: from_args.device_index,
         ..stored.clone()
     };
     let every = Some(args.checkpoint_every.unwrap_or(checkpoint.every));
@@ -596,7 +640,7 @@ fn train_command(
     plan: Option<CheckpointPlan>,
     out: &mut dyn Write,
 ) -> Result<RunResult, String> {
-    let (train_set, test_set) = load_data(config)?;
+    let (train_set, test_set) = load_data_shown(config, if json { None } else { Some(&mut *out) })?;
     let mut tracer = match trace {
         None => None,
         Some((path, options, overwrite)) => {
@@ -604,11 +648,8 @@ fn train_command(
         }
     };
     let epoch_steps = train_set.rows().div_ceil(config.batch).max(1) as u64;
-    let checkpoints = plan.map(|p| train::Checkpoints {
-        every: p.every.unwrap_or(epoch_steps),
-        dir: p.dir,
-        resume: p.resume,
-    });
+    let checkpoints =
+        plan.map(|p| train::Checkpoints { every: p.every.unwrap_or(epoch_steps), dir: p.dir, resume: p.resume });
     let resumed_from = checkpoints.as_ref().and_then(|c| c.resume.as_ref()).map(|c| c.steps);
     let mut run = |progress: &mut dyn Progress| match (tracer.as_mut(), &checkpoints) {
         (Some(tracer), _) => train::run_traced(config, &train_set, &test_set, progress, tracer),

@@ -162,7 +162,7 @@ pub fn run(
     run_with(config, train, test, progress, None, None)
 }
 
-/// Checkpoints of a run on the CPU (`--checkpoint DIR`): where, how often, and the checkpoint
+/// Checkpoints of a run (`--checkpoint DIR`): where, how often, and the checkpoint
 /// to continue from (`samebits resume`).
 #[derive(Clone, Debug)]
 pub struct Checkpoints {
@@ -176,7 +176,8 @@ pub struct Checkpoints {
 /// [`run`], writing a checkpoint into `checkpoints.dir` every `checkpoints.every` steps and
 /// after the last one, and starting from `checkpoints.resume` when it is given. The caller has
 /// checked that the checkpoint belongs to `config` and the data (`DataIdentity` is checked
-/// here again). CPU only, without a trace.
+/// here again). On the CPU or an OpenCL device (not both), without a trace; a checkpoint taken
+/// on one may be resumed on the other.
 pub fn run_checkpointed(
     config: &TrainConfig,
     train: &Dataset,
@@ -218,8 +219,8 @@ fn run_with(
     checkpoints: Option<&Checkpoints>,
 ) -> Result<RunResult, RunError> {
     config.check_math().map_err(RunError::Other)?;
-    if checkpoints.is_some() && (config.device != DeviceKind::Cpu || trace.is_some()) {
-        return Err(RunError::Other("checkpoints need --device cpu and no --trace".into()));
+    if checkpoints.is_some() && (config.device == DeviceKind::Both || trace.is_some()) {
+        return Err(RunError::Other("checkpoints need --device cpu or opencl, and no --trace".into()));
     }
     let c = checkpoints;
     match (config.path, config.math) {
@@ -309,6 +310,9 @@ where
                 ));
             }
             restore(&mut trainer, c)?;
+            if let Some(device) = &mut device {
+                restore_device(device, &trainer)?;
+            }
             order_rng = Xoshiro128PlusPlus::from_state(c.position.order_state);
             first_epoch = c.position.epoch;
             resume_at = (c.position.batches_done, c.position.loss_sum);
@@ -322,7 +326,7 @@ where
         // The state before step 1: a run killed at once resumes rather than starts over.
         (Some(saver), None) => {
             let start = Position { epoch: 1, batches_done: 0, order_state: order_rng.state(), loss_sum: 0.0 };
-            saver.save(&trainer, start, &epochs, test_correct)?;
+            saver.save(Snapshot::of(&trainer), start, &epochs, test_correct)?;
         }
         _ => {}
     }
@@ -353,7 +357,15 @@ where
                 loss
             }
             (Some(device), _, None) => {
-                let loss = device.train_epoch(&order, config.batch, &mut on_step).map_err(step_error)?;
+                let loss = match &saver {
+                    None => device.train_epoch(&order, config.batch, &mut on_step).map_err(step_error)?,
+                    Some(saver) => {
+                        let start = Position { epoch, batches_done: resume_at.0, order_state, loss_sum: resume_at.1 };
+                        resume_at = (0, 0.0);
+                        let done = (&epochs[..], test_correct);
+                        checkpointed_epoch(&mut DeviceStepper(&mut *device), &order, saver, start, done, &mut on_step)?
+                    }
+                };
                 // Evaluation runs on the CPU, from the device's parameters.
                 trainer.params_mut().copy_from_slice(&device.params().map_err(opencl_error)?);
                 loss
@@ -366,16 +378,12 @@ where
                 None => train_epoch(&mut trainer, &exec, &train_x, &train.labels, &order, config.batch, &mut on_step)
                     .map_err(RunError::NonFinite)?,
                 Some(saver) => {
-                    let start = Position {
-                        epoch,
-                        batches_done: resume_at.0,
-                        order_state,
-                        loss_sum: resume_at.1,
-                    };
+                    let start = Position { epoch, batches_done: resume_at.0, order_state, loss_sum: resume_at.1 };
                     resume_at = (0, 0.0);
-                    let data = (&train_x[..], &train.labels[..]);
                     let done = (&epochs[..], test_correct);
-                    checkpointed_epoch(&mut trainer, &exec, data, &order, saver, start, done, &mut on_step)?
+                    let mut stepper =
+                        CpuStepper { trainer: &mut trainer, exec: &exec, features: &train_x, labels: &train.labels };
+                    checkpointed_epoch(&mut stepper, &order, saver, start, done, &mut on_step)?
                 }
             },
         };
@@ -386,9 +394,17 @@ where
         progress.epoch(&stats);
         epochs.push(stats);
         if let Some(saver) = &saver {
-            if trainer.steps() % saver.checkpoints.every == 0 || epoch == config.epochs {
-                let next = Position { epoch: epoch + 1, batches_done: 0, order_state: order_rng.state(), loss_sum: 0.0 };
-                saver.save(&trainer, next, &epochs, test_correct)?;
+            // The steps ran on the device, if there is one: the CPU trainer only evaluates.
+            let steps = device.as_ref().map_or(trainer.steps(), |d| d.steps());
+            if steps.is_multiple_of(saver.checkpoints.every) || epoch == config.epochs {
+                let next =
+                    Position { epoch: epoch + 1, batches_done: 0, order_state: order_rng.state(), loss_sum: 0.0 };
+                // The optimizer state lives where the steps ran.
+                let snapshot = match &device {
+                    None => Snapshot::of(&trainer),
+                    Some(device) => DeviceStepper(device).snapshot()?,
+                };
+                saver.save(snapshot, next, &epochs, test_correct)?;
             }
         }
     }
@@ -428,27 +444,26 @@ impl<'c> Saver<'c> {
         Self { checkpoints, identity: DataIdentity::of(train, test), config }
     }
 
-    /// Writes the checkpoint of `trainer` at `position`, after the epochs `history`.
-    fn save<N: Arithmetic>(
+    /// Writes the checkpoint of the trainer state `s` at `position`, after the epochs `history`.
+    fn save(
         &self,
-        trainer: &Trainer<'_, N>,
+        s: Snapshot,
         position: Position,
         history: &[EpochStats],
         test_correct: usize,
     ) -> Result<(), RunError> {
-        let state = trainer.state();
         let checkpoint = Checkpoint {
             config: self.config.clone(),
             every: self.checkpoints.every,
             data: self.identity,
             position,
-            steps: state.steps,
-            saturations: state.saturations,
-            adam_powers: [N::scalar_bits(state.adam_step.beta1_power), N::scalar_bits(state.adam_step.beta2_power)],
+            steps: s.steps,
+            saturations: s.saturations,
+            adam_powers: s.adam_powers,
             history: history.to_vec(),
             test_correct,
-            params: trainer.params().iter().map(|p| N::param_bits(*p)).collect(),
-            opt_state: trainer.opt_state().iter().map(|p| N::param_bits(*p)).collect(),
+            params: s.params,
+            opt_state: s.opt_state,
         };
         let dir = &self.checkpoints.dir;
         write_atomic(dir, &checkpoint.encode())
@@ -460,23 +475,113 @@ impl<'c> Saver<'c> {
 fn restore<N: Arithmetic>(trainer: &mut Trainer<'_, N>, c: &Checkpoint) -> Result<(), RunError> {
     let params: Vec<N::Param> = c.params.iter().map(|&b| N::param_from_bits(b)).collect();
     let opt_state: Vec<N::Param> = c.opt_state.iter().map(|&b| N::param_from_bits(b)).collect();
-    let adam_step =
-        AdamStep { beta1_power: N::scalar_from_bits(c.adam_powers[0]), beta2_power: N::scalar_from_bits(c.adam_powers[1]) };
+    let adam_step = AdamStep {
+        beta1_power: N::scalar_from_bits(c.adam_powers[0]),
+        beta2_power: N::scalar_from_bits(c.adam_powers[1]),
+    };
     let state = TrainerState { steps: c.steps, saturations: c.saturations, adam_step };
     trainer
         .restore(&params, &opt_state, state)
         .map_err(|e| RunError::Other(format!("the checkpoint does not fit the model: {e}")))
 }
 
-/// [`train_epoch`] from batch `start.batches_done` on (its loss sum carried in `start`),
-/// writing a checkpoint after every step that is a multiple of the interval, except the epoch's
-/// last, whose checkpoint is written after the evaluation. `done`: the finished epochs and the
-/// last test count.
-#[allow(clippy::too_many_arguments)]
-fn checkpointed_epoch<N: Arithmetic, E: Executor>(
-    trainer: &mut Trainer<'_, N>,
-    exec: &E,
-    (features, labels): (&[N::Act], &[u32]),
+/// Puts the CPU trainer's restored state into the OpenCL trainer (which starts from the
+/// CPU's parameters, NUMERICS.md §8.5).
+fn restore_device<N, D>(device: &mut OpenClTrainer<'_, D>, trainer: &Trainer<'_, N>) -> Result<(), RunError>
+where
+    N: Arithmetic,
+    D: DevicePath<Act = N::Act, Param = N::Param>,
+{
+    let s = trainer.state();
+    let power = |p: N::Scalar| D::scalar_from_bits(N::scalar_bits(p));
+    let adam_step =
+        AdamStep { beta1_power: power(s.adam_step.beta1_power), beta2_power: power(s.adam_step.beta2_power) };
+    let state = TrainerState { steps: s.steps, saturations: s.saturations, adam_step };
+    device.restore(trainer.params(), trainer.opt_state(), state).map_err(opencl_error)
+}
+
+/// A trainer's state as a checkpoint stores it: raw bits.
+struct Snapshot {
+    params: Vec<u32>,
+    opt_state: Vec<u32>,
+    steps: u64,
+    saturations: u64,
+    adam_powers: [u32; 2],
+}
+
+impl Snapshot {
+    fn of<N: Arithmetic>(trainer: &Trainer<'_, N>) -> Self {
+        Self::from_parts::<N>(trainer.params(), trainer.opt_state(), trainer.state())
+    }
+
+    fn from_parts<N: Arithmetic>(params: &[N::Param], opt_state: &[N::Param], s: TrainerState<N::Scalar>) -> Self {
+        Snapshot {
+            params: params.iter().map(|p| N::param_bits(*p)).collect(),
+            opt_state: opt_state.iter().map(|p| N::param_bits(*p)).collect(),
+            steps: s.steps,
+            saturations: s.saturations,
+            adam_powers: [N::scalar_bits(s.adam_step.beta1_power), N::scalar_bits(s.adam_step.beta2_power)],
+        }
+    }
+}
+
+/// What [`checkpointed_epoch`] drives: the CPU trainer or the OpenCL one.
+trait Stepper {
+    /// One step on the rows `indices`; the batch loss for the epoch's report.
+    fn step(&mut self, indices: &[u32]) -> Result<f64, RunError>;
+    fn steps(&self) -> u64;
+    fn snapshot(&self) -> Result<Snapshot, RunError>;
+}
+
+struct CpuStepper<'r, 't, N: Arithmetic, E> {
+    trainer: &'r mut Trainer<'t, N>,
+    exec: &'r E,
+    features: &'r [N::Act],
+    labels: &'r [u32],
+}
+
+impl<N: Arithmetic, E: Executor> Stepper for CpuStepper<'_, '_, N, E> {
+    fn step(&mut self, indices: &[u32]) -> Result<f64, RunError> {
+        let batch = Batch { features: self.features, labels: self.labels, indices };
+        self.trainer.train_step(self.exec, &batch).map(N::act_to_f64).map_err(RunError::NonFinite)
+    }
+    fn steps(&self) -> u64 {
+        self.trainer.steps()
+    }
+    fn snapshot(&self) -> Result<Snapshot, RunError> {
+        Ok(Snapshot::of(self.trainer))
+    }
+}
+
+/// The OpenCL trainer; a snapshot downloads its parameters and optimizer state.
+struct DeviceStepper<T>(T);
+
+impl<'g, D: DevicePath, T: std::ops::Deref<Target = OpenClTrainer<'g, D>>> DeviceStepper<T> {
+    fn snapshot(&self) -> Result<Snapshot, RunError> {
+        let params = self.0.params().map_err(opencl_error)?;
+        let opt_state = self.0.opt_state().map_err(opencl_error)?;
+        Ok(Snapshot::from_parts::<D>(&params, &opt_state, self.0.state()))
+    }
+}
+
+impl<'g, D: DevicePath> Stepper for DeviceStepper<&mut OpenClTrainer<'g, D>> {
+    fn step(&mut self, indices: &[u32]) -> Result<f64, RunError> {
+        self.0.train_step(indices).map(D::act_to_f64).map_err(step_error)
+    }
+    fn steps(&self) -> u64 {
+        self.0.steps()
+    }
+    fn snapshot(&self) -> Result<Snapshot, RunError> {
+        DeviceStepper(&*self.0).snapshot()
+    }
+}
+
+/// One epoch from batch `start.batches_done` on (its loss sum carried in `start`), as
+/// [`train_epoch`] computes it, writing a checkpoint after every step that is a multiple of the
+/// interval, except the epoch's last, whose checkpoint is written after the evaluation. `done`:
+/// the finished epochs and the last test count.
+fn checkpointed_epoch(
+    stepper: &mut dyn Stepper,
     order: &[u32],
     saver: &Saver<'_>,
     start: Position,
@@ -487,11 +592,12 @@ fn checkpointed_epoch<N: Arithmetic, E: Executor>(
     let batches = order.len().div_ceil(batch) as u64;
     let mut loss_sum = start.loss_sum;
     for (i, indices) in order.chunks(batch).enumerate().skip(start.batches_done as usize) {
-        loss_sum += N::act_to_f64(trainer.train_step(exec, &Batch { features, labels, indices }).map_err(RunError::NonFinite)?);
-        on_step(trainer.steps());
+        loss_sum += stepper.step(indices)?;
+        on_step(stepper.steps());
         let batches_done = i as u64 + 1;
-        if batches_done < batches && trainer.steps() % saver.checkpoints.every == 0 {
-            saver.save(trainer, Position { batches_done, loss_sum, ..start }, history, test_correct)?;
+        if batches_done < batches && stepper.steps().is_multiple_of(saver.checkpoints.every) {
+            let position = Position { batches_done, loss_sum, ..start };
+            saver.save(stepper.snapshot()?, position, history, test_correct)?;
         }
     }
     Ok(loss_sum / batches as f64)

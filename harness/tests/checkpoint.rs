@@ -182,11 +182,24 @@ fn killed_at_random_moments_again_and_again_the_run_ends_with_the_same_digest() 
             let args: Vec<&str> =
                 if resumed { vec!["resume", d, "--json", "--threads", "2"] } else { train_args(extra, d, "1") };
             let mut child = command(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-            // Kill between 5 and 250 ms after the start, unless the run finishes first.
-            let delay = Duration::from_millis(5 + next(&mut rng) % 245);
+            // Kill once the run has written a checkpoint 1 to 25 steps past the current one,
+            // 0 to 4 ms after seeing it (so inside a step or the next write), unless the run
+            // finishes first. Waiting for progress rather than for a time keeps the kills in the
+            // middle of the run however slow the machine is.
+            let current = if dir.join(FILE_NAME).exists() { read_checkpoint(&dir).steps } else { 0 };
+            let target = current + 1 + next(&mut rng) % 25;
             let started = Instant::now();
-            while started.elapsed() < delay && child.try_wait().unwrap().is_none() {
-                std::thread::sleep(Duration::from_millis(1));
+            while child.try_wait().unwrap().is_none() {
+                assert!(started.elapsed() < TIMEOUT, "{path}: no checkpoint of step {target} in {TIMEOUT:?}");
+                let reached = std::fs::read(dir.join(FILE_NAME))
+                    .ok()
+                    .and_then(|b| Checkpoint::decode(&b).ok())
+                    .is_some_and(|c| c.steps >= target);
+                if reached {
+                    std::thread::sleep(Duration::from_micros(next(&mut rng) % 4000));
+                    break;
+                }
+                std::thread::sleep(Duration::from_micros(200));
             }
             if child.try_wait().unwrap().is_none() {
                 sigkill(child);
@@ -291,7 +304,7 @@ fn options_that_would_change_the_bits_are_refused_at_resume() {
         assert_refused(&[&["resume", d][..], flags].concat(), EXIT_USAGE, needle, &file);
     }
     assert_refused(&["resume", d, "--trace", "t.jsonl"], EXIT_USAGE, "no trace", &file);
-    assert_refused(&["resume", d, "--device", "opencl"], EXIT_USAGE, "--device cpu", &file);
+    assert_refused(&["resume", d, "--device", "both"], EXIT_USAGE, "not both", &file);
     assert_refused(&["resume", d, "--checkpoint-every", "0"], EXIT_USAGE, "at least 1", &file);
     // The same values again, and the settings that cannot change a bit, are accepted.
     let got = digest_of(&[
@@ -359,7 +372,7 @@ fn checkpoint_options_out_of_place_are_refused_before_anything_runs() {
         (vec!["train", "--checkpoint-every", "5"], EXIT_USAGE, "needs --checkpoint DIR"),
         (vec!["train", "--checkpoint", d, "--checkpoint-every", "0"], EXIT_USAGE, "at least 1"),
         (vec!["train", "--checkpoint", d, "--trace", "t.jsonl"], EXIT_USAGE, "--trace cannot be combined"),
-        (vec!["train", "--checkpoint", d, "--device", "opencl"], EXIT_USAGE, "--device cpu"),
+        (vec!["train", "--checkpoint", d, "--device", "both"], EXIT_USAGE, "not both"),
     ] {
         let out = run(&args);
         assert_eq!(out.code, Some(code), "{args:?}: {}", out.stderr);
@@ -369,4 +382,46 @@ fn checkpoint_options_out_of_place_are_refused_before_anything_runs() {
     let file = tmp.0.join("a-file");
     std::fs::write(&file, b"mine").unwrap();
     assert_refused(&["train", "--checkpoint", file.to_str().unwrap()], EXIT_FAILURE, "not a directory", &file);
+}
+
+/// Whether an OpenCL device can train here; without one the test is skipped, unless
+/// SAMEBITS_REQUIRE_OPENCL is set (as `scripts/test.sh` does), where that is a failure.
+fn opencl_available() -> bool {
+    let out = run(&["devices"]);
+    let usable = out.code == Some(0) && out.stdout.contains("usable: yes");
+    if !usable && std::env::var_os("SAMEBITS_REQUIRE_OPENCL").is_some() {
+        panic!("SAMEBITS_REQUIRE_OPENCL is set but no usable OpenCL device: {}{}", out.stdout, out.stderr);
+    }
+    usable
+}
+
+#[test]
+fn a_run_moves_between_the_cpu_and_an_opencl_device_through_a_checkpoint() {
+    if !opencl_available() {
+        eprintln!("skipped: no usable OpenCL device");
+        return;
+    }
+    for (path, extra) in RUNS {
+        let want = digest_of(&[&["train", "--json"][..], extra].concat());
+        for (from, to) in [("opencl", "cpu"), ("cpu", "opencl")] {
+            let tmp = TempDir::new(&format!("{path}-{from}"));
+            let dir = tmp.run_dir();
+            let d = dir.to_str().unwrap();
+            // Killed after step 60 of 94, in the second epoch, inside the writing of step 70's.
+            let args = [&train_args(extra, d, "10")[..], &["--device", from]].concat();
+            let mut child = command(&args)
+                .env(PAUSE_ENV, "partial:8")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
+            assert!(line.contains("paused"), "{path} on {from}: {line}");
+            sigkill(child);
+            assert_eq!(read_checkpoint(&dir).steps, 60);
+            let got = digest_of(&["resume", d, "--json", "--device", to]);
+            assert_eq!(got, want, "{path}: started on {from}, resumed on {to}");
+        }
+    }
 }

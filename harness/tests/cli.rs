@@ -329,6 +329,27 @@ fn json_report_has_a_digest_and_the_run_shape() {
 }
 
 #[test]
+fn human_report_says_what_was_loaded_and_json_does_not() {
+    let dir = TempDir::new("loaded");
+    let csv = dir.file("ok.csv", valid_csv().as_bytes());
+    let mut args = vec!["train", "--data", s(&csv), "--header"];
+    args.extend_from_slice(&SMALL_RUN);
+    let out = samebits(&args);
+    // Not a terminal: no progress bar on stderr (success() checks that it is empty).
+    out.success();
+    let first = out.stdout.lines().next().unwrap_or_default();
+    let want = format!("loaded {}: 40 rows × 3 features in ", s(&csv));
+    assert!(first.starts_with(&want) && first.ends_with(" s"), "first line is not {want:?}...:\n{out}");
+    // --json: stdout stays one JSON object.
+    let mut args = vec!["train", "--data", s(&csv), "--header", "--json"];
+    args.extend_from_slice(&SMALL_RUN);
+    let out = samebits(&args);
+    out.success();
+    assert!(!out.stdout.contains("loaded "), "{out}");
+    let _: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"));
+}
+
+#[test]
 fn human_report_ends_with_the_digest_line() {
     let dir = TempDir::new("human");
     let csv = dir.file("ok.csv", valid_csv().as_bytes());

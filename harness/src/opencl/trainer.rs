@@ -19,7 +19,7 @@ use samebits::arith::{Arithmetic, Fixed, Float};
 use samebits::digest::{digest_words, Digest};
 use samebits::layers::Activation;
 use samebits::linalg::chunk_count;
-use samebits::model::{Init, MlpSpec, NonFinite, Tensor};
+use samebits::model::{Init, MlpSpec, NonFinite, Tensor, TrainerState};
 use samebits::optim::{Adam, AdamStep, Optimizer, Sgd};
 
 /// Status word: the batch's mean loss, as the bits of the path's loss value.
@@ -328,6 +328,33 @@ impl<'g, N: DevicePath> OpenClTrainer<'g, N> {
         self.steps = 0;
         self.saturations = 0;
         Ok(())
+    }
+
+    /// Puts back saved parameters, optimizer state and counters (a checkpoint's, NUMERICS.md
+    /// §9.1), as `Trainer::restore` does: the next step is the one the saved trainer would have
+    /// taken.
+    ///
+    /// # Panics
+    /// If a slice's length is not the model's (the harness checks checkpoints first).
+    pub fn restore(
+        &mut self,
+        params: &[N::Param],
+        opt_state: &[N::Param],
+        state: TrainerState<N::Scalar>,
+    ) -> Result<(), OpenClError> {
+        assert_eq!(opt_state.len(), self.state.len(), "optimizer state length");
+        self.set_params(params)?;
+        let words: Vec<N::Word> = opt_state.iter().map(|p| N::param_word(*p)).collect();
+        self.gpu.write(&mut self.state, 0, &words)?;
+        self.adam_step = state.adam_step;
+        self.steps = state.steps;
+        self.saturations = state.saturations;
+        Ok(())
+    }
+
+    /// The step count, saturation count and Adam powers (as `Trainer::state`).
+    pub fn state(&self) -> TrainerState<N::Scalar> {
+        TrainerState { steps: self.steps, saturations: self.saturations, adam_step: self.adam_step }
     }
 
     /// The device the trainer runs on.

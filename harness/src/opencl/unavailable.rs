@@ -59,6 +59,23 @@ impl<'g, N: DevicePath> OpenClTrainer<'g, N> {
         match self.0 {}
     }
 
+    pub fn restore(
+        &mut self,
+        _params: &[N::Param],
+        _opt_state: &[N::Param],
+        _state: samebits::model::TrainerState<N::Scalar>,
+    ) -> Result<()> {
+        match self.0 {}
+    }
+
+    pub fn state(&self) -> samebits::model::TrainerState<N::Scalar> {
+        match self.0 {}
+    }
+
+    pub fn opt_state(&self) -> Result<Vec<N::Param>> {
+        match self.0 {}
+    }
+
     pub fn steps(&self) -> u64 {
         match self.0 {}
     }
