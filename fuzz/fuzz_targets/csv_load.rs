@@ -49,6 +49,7 @@ fuzz_target!(|data: &[u8]| {
         let path = file_path();
         std::fs::write(&path, bytes).expect("write the input file");
         let loaded = load_csv(&path, &opts);
+        std::fs::remove_file(&path).expect("remove the input file");
         (path.display().to_string(), loaded)
     };
 
