@@ -467,17 +467,10 @@ fn resume_plan(resume: &ResumeArgs, matches: &ArgMatches) -> Result<(TrainConfig
             conflicts.push(format!("--{} {given_value} (the checkpoint has {stored_value})", id.replace('_', "-")));
         }
     };
-    let name =
-        |v: &dyn Fn() -> Option<clap::builder::PossibleValue>| v().map_or("?".into(), |p| p.get_name().to_string());
     let (a, s) = (&from_args, stored);
-    check("path", a.path != s.path, name(&|| a.path.to_possible_value()), name(&|| s.path.to_possible_value()));
-    check("math", a.math != s.math, name(&|| a.math.to_possible_value()), name(&|| s.math.to_possible_value()));
-    check(
-        "optimizer",
-        a.optimizer != s.optimizer,
-        name(&|| a.optimizer.to_possible_value()),
-        name(&|| s.optimizer.to_possible_value()),
-    );
+    check("path", a.path != s.path, value_name(&a.path), value_name(&s.path));
+    check("math", a.math != s.math, value_name(&a.math), value_name(&s.math));
+    check("optimizer", a.optimizer != s.optimizer, value_name(&a.optimizer), value_name(&s.optimizer));
     check("epochs", a.epochs != s.epochs, a.epochs.to_string(), s.epochs.to_string());
     check("batch", a.batch != s.batch, a.batch.to_string(), s.batch.to_string());
     check("seed", a.seed != s.seed, a.seed.to_string(), s.seed.to_string());
@@ -539,6 +532,11 @@ fn resume_plan(resume: &ResumeArgs, matches: &ArgMatches) -> Result<(TrainConfig
     };
     let every = Some(args.checkpoint_every.unwrap_or(checkpoint.every));
     Ok((config, CheckpointPlan { dir: resume.dir.clone(), every, resume: Some(checkpoint) }))
+}
+
+/// A choice as it is written on the command line (`float`, `adam`, …).
+fn value_name<T: ValueEnum>(value: &T) -> String {
+    value.to_possible_value().map_or_else(|| "?".into(), |p| p.get_name().to_string())
 }
 
 /// Help and version go to `out` with exit 0; anything else is one line on `err`, exit 2.
