@@ -349,13 +349,17 @@ fn check_class_count(data: &Dataset, path: &std::path::Path, header: bool) -> Re
 /// Runs the command line `args` (program name first), writing reports to `out` and errors
 /// to `err`; returns the process exit code. Never panics on user input.
 pub fn run(args: impl IntoIterator<Item = OsString>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let matches = match Cli::command().try_get_matches_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    // Where a usage error sends the user: the help of the command given, if it is one.
+    let command = args.get(1).and_then(|a| a.to_str()).filter(|a| Cli::command().find_subcommand(a).is_some());
+    let help = command.map_or_else(|| "samebits --help".to_string(), |c| format!("samebits {c} --help"));
+    let matches = match Cli::command().try_get_matches_from(&args) {
         Ok(matches) => matches,
-        Err(e) => return usage_error(e, out, err),
+        Err(e) => return usage_error(e, &help, out, err),
     };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => return usage_error(e, out, err),
+        Err(e) => return usage_error(e, &help, out, err),
     };
     let (args, config, plan) = match cli.command {
         Command::Train(args) => {
@@ -539,8 +543,9 @@ fn value_name<T: ValueEnum>(value: &T) -> String {
     value.to_possible_value().map_or_else(|| "?".into(), |p| p.get_name().to_string())
 }
 
-/// Help and version go to `out` with exit 0; anything else is one line on `err`, exit 2.
-fn usage_error(e: clap::Error, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+/// Help and version go to `out` with exit 0; anything else is one line on `err`, exit 2,
+/// pointing at `help` (the command's own help).
+fn usage_error(e: clap::Error, help: &str, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     use clap::error::ErrorKind;
     match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
@@ -552,7 +557,7 @@ fn usage_error(e: clap::Error, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             EXIT_USAGE
         }
         _ => {
-            let _ = writeln!(err, "samebits: error: {} (see 'samebits train --help')", one_line(&e.to_string()));
+            let _ = writeln!(err, "samebits: error: {} (see '{help}')", one_line(&e.to_string()));
             EXIT_USAGE
         }
     }

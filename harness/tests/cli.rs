@@ -671,7 +671,20 @@ fn unknown_flag() {
 #[test]
 fn unknown_command() {
     let out = samebits(&["fly"]);
-    out.error(EXIT_USAGE, &["fly"]);
+    out.error(EXIT_USAGE, &["fly", "see 'samebits --help'"]);
+}
+
+#[test]
+fn a_usage_error_points_at_its_own_command_s_help() {
+    for (args, help) in [
+        (&["train", "--frobnicate"][..], "see 'samebits train --help'"),
+        (&["compare", "a", "b", "--overwrite"], "see 'samebits compare --help'"),
+        (&["resume"], "see 'samebits resume --help'"),
+        (&["bench", "--peers"], "see 'samebits bench --help'"),
+        (&["--frobnicate"], "see 'samebits --help'"),
+    ] {
+        samebits(args).error(EXIT_USAGE, &[help]);
+    }
 }
 
 #[test]
