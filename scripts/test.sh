@@ -63,4 +63,8 @@ step "Cortex-M firmware: formatting and clippy (its own workspace, both thumb ta
 step "benchmarks compile and run once (criterion --test mode)"
 cargo bench -p samebits-benches --locked -- --test
 
+step "fuzzing smoke: every cargo-fuzz target, 20000 executions from its seeds (docs/FUZZING.md)"
+# Installs cargo-fuzz when missing (nightly is there: the matrix's miri rows installed it).
+scripts/fuzz.sh 20000
+
 printf '\nall checks passed in %ss\n' "$(($(date +%s) - started))"
