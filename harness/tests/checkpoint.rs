@@ -98,6 +98,21 @@ fn sigkill(mut child: Child) {
     let _ = child.wait();
 }
 
+/// Runs `args` with the fault-injection pause `pause` (PHASE:N, [`PAUSE_ENV`]), waits until
+/// the run stands still inside that checkpoint write, and kills it there with SIGKILL.
+fn kill_in_write(args: &[&str], pause: &str) {
+    let mut child = command(args)
+        .env(PAUSE_ENV, pause)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start samebits");
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).expect("read stderr");
+    assert!(line.contains("paused in checkpoint write"), "samebits {args:?} with {pause}: {line}");
+    sigkill(child);
+}
+
 fn read_checkpoint(dir: &Path) -> Checkpoint {
     let bytes = std::fs::read(dir.join(FILE_NAME)).expect("a checkpoint file");
     Checkpoint::decode(&bytes).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -130,16 +145,7 @@ fn killed_inside_any_phase_of_a_checkpoint_write_the_run_resumes_to_the_same_dig
                 let dir = tmp.run_dir();
                 let every_text = every.to_string();
                 let args = train_args(extra, dir.to_str().unwrap(), &every_text);
-                let mut child = command(&args)
-                    .env(PAUSE_ENV, format!("{phase}:{n}"))
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .expect("start samebits");
-                let mut line = String::new();
-                BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).expect("read stderr");
-                assert!(line.contains("paused in checkpoint write"), "{path} {phase}:{n}: {line}");
-                sigkill(child);
+                kill_in_write(&args, &format!("{phase}:{n}"));
 
                 // What the kill left: the last complete checkpoint until the rename, the new one
                 // after it; never a mixture.
@@ -281,15 +287,7 @@ fn options_that_would_change_the_bits_are_refused_at_resume() {
     let (_, extra) = RUNS[0];
     let want = digest_of(&[&["train", "--json"][..], extra].concat());
     // Stop after step 30: a checkpoint in the middle of the run.
-    let mut child = command(&train_args(extra, d, "10"))
-        .env(PAUSE_ENV, "synced:5")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
-    sigkill(child);
+    kill_in_write(&train_args(extra, d, "10"), "synced:5");
     let file = dir.join(FILE_NAME);
     assert_eq!(read_checkpoint(&dir).steps, 30);
 
@@ -342,15 +340,7 @@ fn a_resumed_run_refuses_data_that_changed() {
     let d = dir.to_str().unwrap();
     let args = ["--data", csv.to_str().unwrap(), "--hidden", "4", "--epochs", "3", "--batch", "8"];
     let want = digest_of(&[&["train", "--json"][..], &args].concat());
-    let mut child = command(&train_args(&args, d, "2"))
-        .env(PAUSE_ENV, "synced:4")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
-    sigkill(child);
+    kill_in_write(&train_args(&args, d, "2"), "synced:4");
 
     // The file moved: --data names its new place, and its content is what counts.
     let moved = tmp.0.join("moved.csv");
@@ -409,16 +399,7 @@ fn a_run_moves_between_the_cpu_and_an_opencl_device_through_a_checkpoint() {
             let d = dir.to_str().unwrap();
             // Killed after step 60 of 94, in the second epoch, inside the writing of step 70's.
             let args = [&train_args(extra, d, "10")[..], &["--device", from]].concat();
-            let mut child = command(&args)
-                .env(PAUSE_ENV, "partial:8")
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            let mut line = String::new();
-            BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
-            assert!(line.contains("paused"), "{path} on {from}: {line}");
-            sigkill(child);
+            kill_in_write(&args, "partial:8");
             assert_eq!(read_checkpoint(&dir).steps, 60);
             let got = digest_of(&["resume", d, "--json", "--device", to]);
             assert_eq!(got, want, "{path}: started on {from}, resumed on {to}");
