@@ -406,3 +406,16 @@ fn a_run_moves_between_the_cpu_and_an_opencl_device_through_a_checkpoint() {
         }
     }
 }
+
+#[test]
+fn a_checkpoint_that_cannot_be_written_stops_the_run_with_one_line() {
+    // The temporary file's name taken by a directory: every write fails, as on a full disk.
+    let tmp = TempDir::new("unwritable");
+    let dir = tmp.run_dir();
+    std::fs::create_dir_all(dir.join(TEMP_NAME)).unwrap();
+    let out = run(&train_args(RUNS[0].1, dir.to_str().unwrap(), "10"));
+    assert_eq!(out.code, Some(EXIT_FAILURE), "{}", out.stderr);
+    assert!(out.stderr.contains("cannot write a checkpoint in"), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(!out.stdout.contains("digest"), "{}", out.stdout);
+}
