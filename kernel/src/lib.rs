@@ -22,7 +22,7 @@
 // whose `unsafe` blocks each say why they are sound. `forbid` at the crate root would reach that
 // module too (no inner `allow` can lift a `forbid`), so the root denies unsafe code — a new
 // module starts without it — and every module declaration but `linalg` forbids it, as does
-// `linalg` for each of its modules but `simd` (kernel/tests/unsafe_confined.rs keeps it so).
+// `linalg` for each of its modules but `simd` (tests/tests/contract.rs keeps it so).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 // `acc = acc + a * b` is written out, not as `+=`, so that each line reads like the formula in

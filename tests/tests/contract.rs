@@ -1,8 +1,11 @@
-//! NUMERICS.md §3, enforced on the source: the kernel never names platform math or FMA.
+//! Rules enforced on the source, in every `cargo test`:
 //!
-//! clippy's `disallowed-methods` (kernel/clippy.toml) catches calls it can resolve; this scan
-//! also catches what clippy cannot see (macros, `core::intrinsics`, new methods) and runs in
-//! every `cargo test`.
+//! - NUMERICS.md §3: the kernel never names platform math or FMA. clippy's `disallowed-methods`
+//!   (kernel/clippy.toml) catches calls it can resolve; this scan also catches what clippy
+//!   cannot see (macros, `core::intrinsics`, new methods).
+//! - docs/RELIABILITY.md, unsafe code: the kernel's `unsafe` stays in `linalg::simd` (every
+//!   other module is declared `#[forbid(unsafe_code)]`, which the compiler then enforces), and
+//!   every `unsafe` in the harness has a `SAFETY:` comment directly above it.
 
 use std::path::{Path, PathBuf};
 
@@ -98,4 +101,106 @@ fn libm_is_pinned_exactly_without_default_features() {
     let line = manifest.lines().find(|l| l.starts_with("libm")).expect("libm in workspace dependencies");
     assert!(line.contains("version = \"=0."), "libm must be pinned with `=`: {line}");
     assert!(line.contains("default-features = false"), "libm's `arch` feature must be off: {line}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Unsafe code
+// ---------------------------------------------------------------------------------------
+
+fn source_dir(krate: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(krate).join("src")
+}
+
+/// The module declarations of `file` (`mod x;` / `pub mod x;`, not inline modules) with whether
+/// the line before each is `#[forbid(unsafe_code)]`.
+fn declarations(file: &Path) -> Vec<(String, bool)> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let name = line.strip_prefix("pub mod ").or_else(|| line.strip_prefix("mod "));
+        if let Some(name) = name.and_then(|n| n.strip_suffix(';')) {
+            let forbidden = i > 0 && lines[i - 1] == "#[forbid(unsafe_code)]";
+            found.push((name.to_string(), forbidden));
+        }
+    }
+    found
+}
+
+/// Whether the code of `line` (its `//` comment cut off) uses the word `unsafe`.
+fn uses_unsafe(line: &str) -> bool {
+    let code = line.split("//").next().unwrap_or("");
+    code.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == "unsafe")
+}
+
+#[test]
+fn every_kernel_module_but_the_vector_code_forbids_unsafe_code() {
+    let src = source_dir("kernel");
+    for (file, exempt) in [("lib.rs", "linalg"), ("linalg/mod.rs", "simd")] {
+        let modules = declarations(&src.join(file));
+        assert!(modules.iter().any(|(m, _)| m == exempt), "{file} no longer declares {exempt}");
+        for (module, forbidden) in &modules {
+            assert_eq!(*forbidden, module != exempt, "{file}: `mod {module};` and #[forbid(unsafe_code)]");
+        }
+    }
+}
+
+#[test]
+fn no_kernel_source_outside_the_vector_code_uses_unsafe() {
+    let src = source_dir("kernel");
+    let simd = src.join("linalg").join("simd");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    assert!(files.len() > 20, "found only {} kernel source files", files.len());
+    for file in files.iter().filter(|f| !f.starts_with(&simd)) {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            assert!(!uses_unsafe(line), "{}:{}: {line}", file.display(), n + 1);
+        }
+    }
+}
+
+/// Whether the comment block right above line `i` (attributes may stand between), or line `i`
+/// itself, holds `SAFETY:`.
+fn justified(lines: &[&str], i: usize) -> bool {
+    if lines[i].contains("SAFETY:") {
+        return true;
+    }
+    for line in lines[..i].iter().rev().map(|l| l.trim()) {
+        if line.starts_with("//") {
+            if line.contains("SAFETY:") {
+                return true;
+            }
+        } else if !line.starts_with("#[") {
+            return false;
+        }
+    }
+    false
+}
+
+#[test]
+fn every_unsafe_in_the_harness_has_a_safety_comment() {
+    let mut files = Vec::new();
+    rust_files(&source_dir("harness"), &mut files);
+    let mut seen = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for i in (0..lines.len()).filter(|&i| uses_unsafe(lines[i])) {
+            seen += 1;
+            assert!(justified(&lines, i), "{}:{}: `unsafe` without a SAFETY: comment", file.display(), i + 1);
+        }
+    }
+    // The pool, the executor, the fingerprint, the FP mode and OpenCL each have some.
+    assert!(seen >= 10, "found only {seen} uses of unsafe in the harness");
+}
+
+#[test]
+fn the_unsafe_scans_would_catch_a_violation() {
+    assert!(uses_unsafe("    let x = unsafe { *p };"));
+    assert!(!uses_unsafe("#![deny(unsafe_code)] // no unsafe here"));
+    let lines = ["// SAFETY: p is valid.", "#[allow(unused_unsafe)]", "let x = unsafe { *p };"];
+    assert!(justified(&lines, 2));
+    let lines = ["// Reads p.", "let x = unsafe { *p };"];
+    assert!(!justified(&lines, 1));
 }
